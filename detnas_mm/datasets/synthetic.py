@@ -178,7 +178,7 @@ def make_classification_dataset(root,
     return _generate_atomically(Path(root), params, write)
 
 
-# Argument checks ------------------------------------------------------------
+# Argument checks
 
 
 def _check_count(name, value):
@@ -198,7 +198,7 @@ def _check_seed(seed):
         raise ValueError(f'seed must be a non-negative int, got {seed!r}')
 
 
-# Atomic generation ----------------------------------------------------------
+# Atomic generation
 
 
 def _read_marker(root):
@@ -246,7 +246,7 @@ def _move_into_place(tmp, root, params):
             raise
 
 
-# Drawing helpers -------------------------------------------------------------
+# Drawing helpers
 
 
 @lru_cache(maxsize=8)
@@ -368,7 +368,7 @@ def _save_jpeg(image, path):
     image.save(path, format='JPEG', quality=_JPEG_QUALITY)
 
 
-# Detection --------------------------------------------------------------------
+# Detection
 
 
 def _overlap_ratio(box, other):
@@ -471,7 +471,7 @@ def _write_detection_split(root, split, num_images, size, seed):
         json.dump(coco, f)
 
 
-# Classification ---------------------------------------------------------------
+# Classification
 
 
 def _texture(rng, name, size):
