@@ -156,6 +156,9 @@ def verify_manifest(manifest_file):
         raise ValueError(f'{manifest_file}: format must be one of '
                          f"('coco', 'voc'), got {fmt!r}")
     for source in manifest['sources']:
+        if not Path(source['path']).is_file():
+            raise ValueError(
+                f'{manifest_file}: source {source["path"]} is missing')
         digest = _sha256_of(source['path'])
         if digest != source['sha256']:
             raise ValueError(

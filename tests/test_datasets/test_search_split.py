@@ -169,6 +169,12 @@ class TestVerifyManifest:
         with pytest.raises(ValueError, match='changed since the split'):
             verify_manifest(manifest)
 
+    def test_detects_a_missing_source(self, copied_split):
+        source, manifest = copied_split
+        source.unlink()
+        with pytest.raises(ValueError, match='train.json is missing'):
+            verify_manifest(manifest)
+
     def test_detects_a_changed_output(self, copied_split):
         _, manifest = copied_split
         search = manifest.parent / 'search.json'

@@ -53,6 +53,14 @@ def test_default_num_search_is_refused_on_a_tiny_set(tmp_path, train_ann):
     assert not (tmp_path / 'manifest.json').exists()
 
 
+def test_missing_file_is_reported_without_a_traceback(tmp_path):
+    result = run_tool('coco', tmp_path / 'missing.json', '--out-dir',
+                      tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith('error:')
+    assert 'missing.json' in result.stderr
+
+
 def test_voc_split(tmp_path):
     lists = []
     for year, count in (('VOC2007', 30), ('VOC2012', 10)):

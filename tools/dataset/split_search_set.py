@@ -101,7 +101,7 @@ def main(argv=None):
         else:
             manifest = split_voc(args.list_files, args.out_dir,
                                  args.num_search, args.seed)
-    except ValueError as error:
+    except (OSError, ValueError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
     print(_summary(manifest, args.out_dir))
