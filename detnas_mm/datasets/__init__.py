@@ -6,7 +6,6 @@ from .synthetic import (CLASSIFICATION_CLASSES, DETECTION_CLASSES,
 
 __all__ = [
     'CLASSIFICATION_CLASSES', 'DETECTION_CLASSES', 'check_search_split',
-    'default_data_root', 'ensure_builtin_data',
-    'make_classification_dataset', 'make_detection_dataset', 'split_coco',
-    'split_voc', 'verify_manifest'
+    'default_data_root', 'ensure_builtin_data', 'make_classification_dataset',
+    'make_detection_dataset', 'split_coco', 'split_voc', 'verify_manifest'
 ]

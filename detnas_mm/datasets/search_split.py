@@ -29,8 +29,7 @@ _DETNAS_NUM_SEARCH = 5000
 _FIRST_FEW = 5
 
 
-def split_coco(train_ann_file, out_dir, num_search=_DETNAS_NUM_SEARCH,
-               seed=0):
+def split_coco(train_ann_file, out_dir, num_search=_DETNAS_NUM_SEARCH, seed=0):
     """Split a COCO annotation file into a search set and the remainder.
 
     Args:
@@ -111,9 +110,11 @@ def split_voc(list_files, out_dir, num_search=_DETNAS_NUM_SEARCH, seed=0):
         search_ids[tag] = [i for i in ids[tag] if (tag, i) in search]
         remain_ids[tag] = [i for i in ids[tag] if (tag, i) not in search]
         (out_dir / tag).mkdir(parents=True, exist_ok=True)
-        for name, role, subset in (
-            (f'{tag}/{VOC_SEARCH_FILE}', 'search', search_ids[tag]),
-            (f'{tag}/{path.stem}_remain.txt', 'remain', remain_ids[tag])):
+        parts = {
+            f'{tag}/{VOC_SEARCH_FILE}': ('search', search_ids[tag]),
+            f'{tag}/{path.stem}_remain.txt': ('remain', remain_ids[tag]),
+        }
+        for name, (role, subset) in parts.items():
             text = ''.join(f'{i}\n' for i in subset)
             outputs[name] = _write_output(out_dir / name, role, len(subset),
                                           text)
@@ -181,7 +182,8 @@ def verify_manifest(manifest_file):
     return manifest
 
 
-def check_search_split(search_ann_file, train_ann_file=None,
+def check_search_split(search_ann_file,
+                       train_ann_file=None,
                        test_ann_file=None):
     """Refuse a search set that shares images with training or is the test.
 
@@ -209,8 +211,8 @@ def check_search_split(search_ann_file, train_ann_file=None,
         raise ValueError(f'search set {search_ann_file} has no images')
     if test_ann_file is not None:
         _refuse_test_split(search_ann_file, search_images, test_ann_file)
-    for other, role in ((train_ann_file, 'training set'),
-                        (test_ann_file, 'test split')):
+    others = {'training set': train_ann_file, 'test split': test_ann_file}
+    for role, other in others.items():
         if other is not None:
             _refuse_overlap(search_ann_file, search_images, other, role)
 
@@ -403,9 +405,8 @@ def _refuse_overlap(search_file, search_images, other_file, role):
     other = set(_image_keys(other_file))
     shared = [key for key in search_images if key in other]
     if shared:
-        first = ', '.join(
-            f'id={i}' if name is None else f'id={i} ({name})'
-            for i, name in shared[:_FIRST_FEW])
+        first = ', '.join(f'id={i}' if name is None else f'id={i} ({name})'
+                          for i, name in shared[:_FIRST_FEW])
         raise ValueError(
             f'search set {search_file} shares {len(shared)} of its '
             f'{len(search_images)} images with the {role} {other_file} '

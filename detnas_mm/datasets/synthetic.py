@@ -117,10 +117,9 @@ def make_detection_dataset(root,
         seed=seed)
 
     def write(folder):
-        for split, num_images in (('train2017', num_train),
-                                  ('val2017', num_val)):
-            _write_detection_split(folder, split, num_images, image_size,
-                                   seed)
+        split_sizes = dict(train2017=num_train, val2017=num_val)
+        for split, num_images in split_sizes.items():
+            _write_detection_split(folder, split, num_images, image_size, seed)
 
     return _generate_atomically(Path(root), params, write)
 
@@ -170,10 +169,10 @@ def make_classification_dataset(root,
     class_names = CLASSIFICATION_CLASSES[:num_classes]
 
     def write(folder):
-        for split, per_class in (('train', per_class_train),
-                                 ('val', per_class_val)):
-            _write_classification_split(folder, split, class_names,
-                                        per_class, image_size, seed)
+        split_sizes = dict(train=per_class_train, val=per_class_val)
+        for split, per_class in split_sizes.items():
+            _write_classification_split(folder, split, class_names, per_class,
+                                        image_size, seed)
 
     return _generate_atomically(Path(root), params, write)
 
@@ -426,11 +425,12 @@ def _render_detection_image(rng, size):
 
 def _coco_annotation(ann_id, image_id, category_id, polygon, box):
     x0, y0, x1, y1 = (round(float(v), 2) for v in box)
+    width, height = round(x1 - x0, 2), round(y1 - y0, 2)
     return dict(
         id=ann_id,
         image_id=image_id,
         category_id=category_id,
-        bbox=[x0, y0, round(x1 - x0, 2), round(y1 - y0, 2)],
+        bbox=[x0, y0, width, height],
         area=round(float(_polygon_area(polygon)), 2),
         iscrowd=0,
         segmentation=[[round(float(v), 2) for v in polygon.ravel()]])

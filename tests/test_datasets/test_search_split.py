@@ -62,7 +62,7 @@ def voc_lists(tmp_path):
 class TestSplitCoco:
 
     def test_parts_are_disjoint_and_cover_the_source(self, split_dir,
-                                                      train_ann, num_search):
+                                                     train_ann, num_search):
         source = load_json(train_ann)
         search = load_json(split_dir / 'search.json')
         remain = load_json(split_dir / 'train_remain.json')
@@ -75,10 +75,9 @@ class TestSplitCoco:
             assert {a['image_id'] for a in part['annotations']} <= ids
             assert part['categories'] == source['categories']
             assert set(part) == set(source)
-        assert sorted(
-            a['id']
-            for a in search['annotations'] + remain['annotations']) == sorted(
-                a['id'] for a in source['annotations'])
+        parts_annotations = search['annotations'] + remain['annotations']
+        assert sorted(a['id'] for a in parts_annotations) == sorted(
+            a['id'] for a in source['annotations'])
 
     def test_parts_keep_the_source_order(self, split_dir, train_ann):
         source_order = image_ids(train_ann)
@@ -96,16 +95,14 @@ class TestSplitCoco:
         assert source['path'] == str(train_ann.resolve())
         assert source['sha256'] == hashlib.sha256(
             train_ann.read_bytes()).hexdigest()
-        assert manifest['search_image_ids'] == image_ids(split_dir /
-                                                         'search.json')
-        assert manifest['remain_image_ids'] == image_ids(
-            split_dir / 'train_remain.json')
+        for name, field in (('search.json', 'search_image_ids'),
+                            ('train_remain.json', 'remain_image_ids')):
+            assert manifest[field] == image_ids(split_dir / name)
         for name, output in manifest['outputs'].items():
             data = (split_dir / name).read_bytes()
             assert output['sha256'] == hashlib.sha256(data).hexdigest()
-        assert {o['role'] for o in manifest['outputs'].values()} == {
-            'search', 'remain'
-        }
+        roles = {output['role'] for output in manifest['outputs'].values()}
+        assert roles == {'search', 'remain'}
 
     def test_same_seed_gives_identical_files(self, split_dir, tmp_path,
                                              train_ann, num_search):
@@ -121,12 +118,11 @@ class TestSplitCoco:
         assert set(manifest['search_image_ids']) != set(
             load_json(split_dir / 'manifest.json')['search_image_ids'])
 
-    def test_larger_search_set_contains_the_smaller(self, tmp_path,
-                                                    train_ann, num_search):
+    def test_larger_search_set_contains_the_smaller(self, tmp_path, train_ann,
+                                                    num_search):
         small = split_coco(train_ann, tmp_path / 'small', num_search)
         large = split_coco(train_ann, tmp_path / 'large', 2 * num_search)
-        assert set(small['search_image_ids']) < set(
-            large['search_image_ids'])
+        assert set(small['search_image_ids']) < set(large['search_image_ids'])
 
     @pytest.mark.parametrize('extra', [0, 1])
     def test_refuses_a_search_set_as_large_as_the_source(
@@ -143,8 +139,7 @@ class TestSplitCoco:
         (dict(num_search=2.5), 'num_search'),
         (dict(seed=-1), 'seed must be a non-negative int, got -1'),
     ])
-    def test_rejects_bad_arguments(self, tmp_path, train_ann, kwargs,
-                                   message):
+    def test_rejects_bad_arguments(self, tmp_path, train_ann, kwargs, message):
         with pytest.raises(ValueError, match=message):
             split_coco(train_ann, tmp_path, **kwargs)
 
@@ -202,8 +197,8 @@ class TestSplitVoc:
             tag = path.parents[2].name
             source = path.read_text().split()
             search = (out_dir / tag / 'search.txt').read_text().split()
-            remain = (out_dir / tag / 'trainval_remain.txt').read_text(
-            ).split()
+            remain = (out_dir / tag /
+                      'trainval_remain.txt').read_text().split()
             assert not set(search) & set(remain)
             assert sorted(search + remain) == sorted(source)
             assert manifest['search_image_ids'][tag] == search
@@ -232,8 +227,8 @@ class TestCheckSearchSplit:
         check_search_split(split_dir / 'search.json',
                            split_dir / 'train_remain.json', test_ann)
 
-    def test_refuses_overlap_with_the_training_set(self, split_dir,
-                                                   train_ann, num_search):
+    def test_refuses_overlap_with_the_training_set(self, split_dir, train_ann,
+                                                   num_search):
         with pytest.raises(ValueError) as error:
             check_search_split(split_dir / 'search.json', train_ann)
         message = str(error.value)
@@ -243,8 +238,8 @@ class TestCheckSearchSplit:
         manifest = load_json(split_dir / 'manifest.json')
         assert f"id={manifest['search_image_ids'][0]} (" in message
 
-    def test_refuses_partial_overlap_with_the_test_split(self, tmp_path,
-                                                         split_dir, test_ann):
+    def test_refuses_partial_overlap_with_the_test_split(
+            self, tmp_path, split_dir, test_ann):
         search = load_json(split_dir / 'search.json')
         test_image = load_json(test_ann)['images'][3]
         search['images'].append(test_image)
@@ -261,8 +256,7 @@ class TestCheckSearchSplit:
         with pytest.raises(ValueError, match='byte-identical copy'):
             check_search_split(copy, test_ann_file=test_ann)
 
-    def test_refuses_the_test_images_in_another_file(self, tmp_path,
-                                                     test_ann):
+    def test_refuses_the_test_images_in_another_file(self, tmp_path, test_ann):
         coco = load_json(test_ann)
         coco['annotations'] = []
         coco['images'].reverse()
@@ -300,9 +294,9 @@ class TestCheckSearchSplit:
                     bbox=[0, 0, 1, 1],
                     segmentation=[[0.5] * 40]) for i in ids
             ]
-            return write_json(tmp_path / name,
-                              dict(images=images, annotations=annotations,
-                                   categories=[]))
+            return write_json(
+                tmp_path / name,
+                dict(images=images, annotations=annotations, categories=[]))
 
         search = coco_file('search.json', range(5000))
         train = coco_file('train.json', range(5000, 25000))
@@ -315,8 +309,8 @@ class TestCheckSearchSplit:
 class TestReadTopLevel:
 
     def test_matches_json_load(self, train_ann):
-        assert _read_top_level(train_ann, 'images') == load_json(
-            train_ann)['images']
+        images = _read_top_level(train_ann, 'images')
+        assert images == load_json(train_ann)['images']
 
     def test_finds_a_field_after_others(self, tmp_path):
         path = tmp_path / 'a.json'

@@ -8,8 +8,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from detnas_mm.datasets import (CLASSIFICATION_CLASSES, DETECTION_CLASSES,
                                 default_data_root, ensure_builtin_data,
                                 make_classification_dataset,
-                                make_detection_dataset)
-from detnas_mm.datasets import synthetic
+                                make_detection_dataset, synthetic)
 
 SMALL_DETECTION = dict(num_train=8, num_val=4, image_size=96)
 SMALL_CLASSIFICATION = dict(per_class_train=3, per_class_val=2, image_size=48)
@@ -75,8 +74,8 @@ class TestDetectionDataset:
         image_ids = set()
         for split in SPLITS:
             coco = load_coco(root, split)
-            assert [c['name'] for c in coco['categories']] == list(
-                DETECTION_CLASSES)
+            names = [c['name'] for c in coco['categories']]
+            assert names == list(DETECTION_CLASSES)
             category_ids = {c['id'] for c in coco['categories']}
             for image in coco['images']:
                 assert (root / split / image['file_name']).is_file()
@@ -97,8 +96,9 @@ class TestDetectionDataset:
                 assert len(ann['segmentation'][0]) >= 6
             ann_ids = [ann['id'] for ann in coco['annotations']]
             assert len(set(ann_ids)) == len(ann_ids)
-            assert {ann['image_id'] for ann in coco['annotations']} == set(
-                sizes), 'every image holds at least one object'
+            # Every image holds at least one object.
+            annotated = {ann['image_id'] for ann in coco['annotations']}
+            assert annotated == set(sizes)
         assert (root / synthetic.MARKER_FILE).is_file()
 
     def test_every_class_is_drawn(self, builtin_data):
@@ -115,15 +115,17 @@ class TestDetectionDataset:
     def test_boxes_enclose_the_drawn_shapes(self, builtin_data):
         root = builtin_data['detection']
         coco = load_coco(root, 'val2017')
-        files = {i['id']: root / 'val2017' / i['file_name']
-                 for i in coco['images']}
+        files = {
+            i['id']: root / 'val2017' / i['file_name']
+            for i in coco['images']
+        }
         contrasts = []
         for ann in coco['annotations']:
             polygon = np.reshape(ann['segmentation'][0], (-1, 2))
             x, y, w, h = ann['bbox']
-            np.testing.assert_allclose(
-                [*polygon.min(0), *polygon.max(0)], [x, y, x + w, y + h],
-                atol=0.02)
+            np.testing.assert_allclose([*polygon.min(0), *polygon.max(0)],
+                                       [x, y, x + w, y + h],
+                                       atol=0.02)
             contrasts.append(shape_contrast(files[ann['image_id']], polygon))
         # Objects are painted in a colour far from their background; a few
         # may sit on another object or a distractor line.
@@ -134,8 +136,8 @@ class TestDetectionDataset:
         root = builtin_data['detection']
         coco = COCO(str(root / 'annotations' / 'instances_val2017.json'))
         assert len(coco.getImgIds()) == 16
-        assert sorted(coco.getCatIds()) == list(
-            range(1, len(DETECTION_CLASSES) + 1))
+        num_classes = len(DETECTION_CLASSES)
+        assert sorted(coco.getCatIds()) == list(range(1, num_classes + 1))
         assert len(coco.getAnnIds()) > 16
 
     def test_loads_with_mmdet_coco_dataset(self, builtin_data):
@@ -201,8 +203,10 @@ class TestClassificationDataset:
         assert len(dataset) == 8 * len(CLASSIFICATION_CLASSES)
         assert dataset.metainfo['classes'] == tuple(
             sorted(CLASSIFICATION_CLASSES))
-        labels = {dataset.get_data_info(i)['gt_label']
-                  for i in range(len(dataset))}
+        labels = {
+            dataset.get_data_info(i)['gt_label']
+            for i in range(len(dataset))
+        }
         assert labels == set(range(len(CLASSIFICATION_CLASSES)))
 
 
@@ -257,8 +261,7 @@ class TestGeneration:
         (dict(image_size=32), 'image_size must be an int >= 64, got 32'),
         (dict(seed=-1), 'seed'),
     ])
-    def test_detection_rejects_bad_arguments(self, tmp_path, kwargs,
-                                             message):
+    def test_detection_rejects_bad_arguments(self, tmp_path, kwargs, message):
         with pytest.raises(ValueError, match=message):
             make_detection_dataset(tmp_path / 'd', **kwargs)
 

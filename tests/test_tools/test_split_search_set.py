@@ -16,11 +16,12 @@ def run_tool(*args):
     # the package is not installed.
     env['PYTHONPATH'] = os.pathsep.join(
         filter(None, [str(REPO_ROOT), env.get('PYTHONPATH')]))
-    return subprocess.run([sys.executable, str(SCRIPT), *map(str, args)],
-                          capture_output=True,
-                          text=True,
-                          env=env,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120)
 
 
 @pytest.fixture(scope='module')
@@ -29,8 +30,8 @@ def train_ann(coco_data_root):
 
 
 def test_coco_split_and_verify(tmp_path, train_ann):
-    result = run_tool('coco', train_ann, '--out-dir', tmp_path,
-                      '--num-search', 20, '--seed', 3)
+    result = run_tool('coco', train_ann, '--out-dir', tmp_path, '--num-search',
+                      20, '--seed', 3)
     assert result.returncode == 0, result.stderr
     assert 'coco split, seed 3, 20 search images' in result.stdout
     assert f'{tmp_path}/search.json (20 images)' in result.stdout
@@ -38,8 +39,7 @@ def test_coco_split_and_verify(tmp_path, train_ann):
     assert len(manifest['search_image_ids']) == 20
     assert manifest['seed'] == 3
     search = json.loads((tmp_path / 'search.json').read_text())
-    assert [i['id'] for i in search['images']
-            ] == manifest['search_image_ids']
+    assert [i['id'] for i in search['images']] == manifest['search_image_ids']
 
     result = run_tool('verify', tmp_path / 'manifest.json')
     assert result.returncode == 0, result.stderr
@@ -54,8 +54,7 @@ def test_default_num_search_is_refused_on_a_tiny_set(tmp_path, train_ann):
 
 
 def test_missing_file_is_reported_without_a_traceback(tmp_path):
-    result = run_tool('coco', tmp_path / 'missing.json', '--out-dir',
-                      tmp_path)
+    result = run_tool('coco', tmp_path / 'missing.json', '--out-dir', tmp_path)
     assert result.returncode == 2
     assert result.stderr.startswith('error:')
     assert 'missing.json' in result.stderr

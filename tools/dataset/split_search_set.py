@@ -34,7 +34,8 @@ def parse_args(argv=None):
         help='split a COCO instances json into search.json and '
         'train_remain.json')
     coco.add_argument(
-        'ann_file', help='COCO training annotations, e.g. '
+        'ann_file',
+        help='COCO training annotations, e.g. '
         'annotations/instances_train2017.json')
     _add_split_args(coco)
 
@@ -96,8 +97,8 @@ def main(argv=None):
             print(f'{args.manifest}: OK, the split is reproduced')
             return 0
         if args.format == 'coco':
-            manifest = split_coco(args.ann_file, args.out_dir,
-                                  args.num_search, args.seed)
+            manifest = split_coco(args.ann_file, args.out_dir, args.num_search,
+                                  args.seed)
         else:
             manifest = split_voc(args.list_files, args.out_dir,
                                  args.num_search, args.seed)
