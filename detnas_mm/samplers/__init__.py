@@ -1,0 +1,8 @@
+from .path_samplers import (BasePathSampler, FairPathSampler,
+                            FlopsConstrainedPathSampler, UniformPathSampler,
+                            build_path_sampler)
+
+__all__ = [
+    'BasePathSampler', 'FairPathSampler', 'FlopsConstrainedPathSampler',
+    'UniformPathSampler', 'build_path_sampler'
+]

@@ -1,0 +1,108 @@
+import json
+import os
+import socket
+from collections import Counter
+
+import numpy as np
+import pytest
+import torch.distributed as torch_dist
+import torch.multiprocessing as mp
+
+from detnas_mm.cost import get_cost_table
+from detnas_mm.registry import TASK_UTILS
+from detnas_mm.samplers import (FairPathSampler, FlopsConstrainedPathSampler,
+                                UniformPathSampler, build_path_sampler)
+
+SAMPLERS = {
+    'uniform': dict(type='detnas_mm.UniformPathSampler'),
+    'fair': dict(type='detnas_mm.FairPathSampler'),
+    'flops': dict(type='detnas_mm.FlopsConstrainedPathSampler',
+                  min_flops=250e6, max_flops=330e6),
+}
+
+
+@pytest.mark.parametrize('name', SAMPLERS)
+def test_same_seed_same_sequence(name):
+    a = build_path_sampler(dict(SAMPLERS[name], seed=3), '300M')
+    b = build_path_sampler(dict(SAMPLERS[name], seed=3), '300M')
+    c = build_path_sampler(dict(SAMPLERS[name], seed=4), '300M')
+    seq_a = [a.sample() for _ in range(12)]
+    assert seq_a == [b.sample() for _ in range(12)]
+    assert seq_a != [c.sample() for _ in range(12)]
+
+
+@pytest.mark.parametrize('name', SAMPLERS)
+def test_state_dict_resumes_sequence(name):
+    a = build_path_sampler(dict(SAMPLERS[name], seed=1), '300M')
+    for _ in range(5):
+        a.sample()
+    state = json.loads(json.dumps(a.state_dict()))  # survives serialising
+    expected = [a.sample() for _ in range(9)]
+    b = build_path_sampler(dict(SAMPLERS[name], seed=99), '300M')
+    b.load_state_dict(state)
+    assert [b.sample() for _ in range(9)] == expected
+
+
+def test_fair_sampler_counts_are_equal():
+    sampler = FairPathSampler('1.3G', seed=0)
+    for steps in (4, 8, 40):
+        sampler = FairPathSampler('1.3G', seed=steps)
+        paths = np.array([sampler.sample() for _ in range(steps)])
+        for block in range(paths.shape[1]):
+            counts = Counter(paths[:, block].tolist())
+            assert counts == {c: steps // 4 for c in range(4)}
+
+
+def test_flops_sampler_stays_in_range_and_spreads():
+    sampler = FlopsConstrainedPathSampler('300M', 250e6, 330e6, seed=0)
+    table = get_cost_table('300M')
+    flops = [table.cost_of_path(sampler.sample())[0] for _ in range(200)]
+    assert 250e6 <= min(flops) and max(flops) <= 330e6
+    # Bins are drawn uniformly, so both halves of the range are visited.
+    assert sum(f < 290e6 for f in flops) > 40
+    assert sum(f >= 290e6 for f in flops) > 40
+
+
+def test_flops_sampler_empty_range_is_refused():
+    with pytest.raises(ValueError, match=r'FLOPs range \[1e\+09, 2e\+09\] is '
+                       r"empty for space '300M'.*architectures have"):
+        FlopsConstrainedPathSampler('300M', 1e9, 2e9)
+    with pytest.raises(ValueError, match='must be smaller than'):
+        FlopsConstrainedPathSampler('300M', 3e8, 2e8)
+
+
+def test_samplers_are_registered():
+    for name in ('UniformPathSampler', 'FairPathSampler',
+                 'FlopsConstrainedPathSampler'):
+        assert TASK_UTILS.get(f'detnas_mm.{name}') is not None
+    assert isinstance(build_path_sampler(SAMPLERS['uniform'], '300M'),
+                      UniformPathSampler)
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def _sample_on_rank(rank, world_size, port, out_dir, name):
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    torch_dist.init_process_group('gloo', rank=rank, world_size=world_size)
+    # Different seeds per rank: identical paths can only come from the
+    # broadcast of rank 0's draw.
+    sampler = build_path_sampler(dict(SAMPLERS[name], seed=rank), '300M')
+    paths = [sampler.sample() for _ in range(10)]
+    with open(os.path.join(out_dir, f'{rank}.json'), 'w') as f:
+        json.dump(paths, f)
+    torch_dist.destroy_process_group()
+
+
+@pytest.mark.parametrize('name', ['uniform', 'fair'])
+def test_two_process_gloo_ranks_get_identical_paths(tmp_path, name):
+    mp.spawn(_sample_on_rank, args=(2, _free_port(), str(tmp_path), name),
+             nprocs=2)
+    rank0 = json.loads((tmp_path / '0.json').read_text())
+    rank1 = json.loads((tmp_path / '1.json').read_text())
+    assert rank0 == rank1
+    expected = build_path_sampler(dict(SAMPLERS[name], seed=0), '300M')
+    assert rank0 == [list(expected.sample()) for _ in range(10)]

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs detnas_mm and its dependency stack into the current Python
+# environment. Idempotent: every step is skipped when already satisfied, so
+# a second run neither reinstalls torch nor rebuilds mmcv.
+#
+# The pins follow docs/install.md (why each one is needed is written there).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python}
+export PIP_ROOT_USER_ACTION=ignore
+pip_install() { "$PY" -m pip install --disable-pip-version-check -q "$@"; }
+have() { "$PY" - "$@" <<'PYEOF' 2>/dev/null
+import sys
+from importlib.metadata import version
+for spec in sys.argv[1:]:
+    name, want = spec.split('==')
+    if version(name) != want:
+        sys.exit(1)
+PYEOF
+}
+
+# 1. torch from the registry: '===' matches the exact version string so a
+#    local CPU-only wheel (with which torchvision cannot load) is not taken.
+if ! have torch==2.13.0 torchvision==0.28.0 \
+    && ! have torch==2.13.0+cu130 torchvision==0.28.0+cu130; then
+  echo '[install] torch 2.13.0 + torchvision 0.28.0'
+  pip_install 'torch===2.13.0' 'torchvision==0.28.0'
+fi
+
+# 2. mmcv 2.1.0 with ops, built from source (no prebuilt wheel reachable);
+#    its setup.py needs torch at build time and pkg_resources.
+if ! "$PY" -c 'import mmcv, mmcv.ops; assert mmcv.__version__ == "2.1.0"' \
+    2>/dev/null; then
+  echo '[install] mmcv 2.1.0 with ops (first time: ~11 min on 2 cores)'
+  pip_install 'setuptools>=77.0.3,<81' wheel ninja
+  MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-2} \
+    pip_install --no-build-isolation mmcv==2.1.0
+fi
+
+# 3. The rest of the stack and this package (editable, so that mim finds the
+#    shipped configs through detnas_mm/.mim).
+if ! have mmengine==0.10.7 mmdet==3.3.0 mmpretrain==1.2.0 openmim==0.3.9 \
+    || ! "$PY" -c 'import detnas_mm' 2>/dev/null; then
+  echo '[install] mmengine, mmdet, mmpretrain, openmim, detnas_mm'
+  pip_install -r requirements/runtime.txt
+  # openmim's optional openxlab dependency pins an old setuptools; mim's
+  # train/test commands need only these.
+  pip_install --no-deps openmim==0.3.9
+  pip_install -r requirements/mim.txt
+  pip_install --no-build-isolation -e .
+fi
+if [ "${1:-}" = '--tests' ] && ! "$PY" -c 'import pytest, pytest_timeout' 2>/dev/null
+then
+  pip_install -r requirements/tests.txt
+fi
