@@ -37,17 +37,40 @@ if ! "$PY" -c 'import mmcv, mmcv.ops; assert mmcv.__version__ == "2.1.0"' \
     pip_install --no-build-isolation mmcv==2.1.0
 fi
 
-# 3. The rest of the stack and this package (editable, so that mim finds the
-#    shipped configs through detnas_mm/.mim).
-if ! have mmengine==0.10.7 mmdet==3.3.0 mmpretrain==1.2.0 openmim==0.3.9 \
-    || ! "$PY" -c 'import detnas_mm' 2>/dev/null; then
-  echo '[install] mmengine, mmdet, mmpretrain, openmim, detnas_mm'
+# 3. The rest of the stack.
+if ! have mmengine==0.10.7 mmdet==3.3.0 mmpretrain==1.2.0 openmim==0.3.9; then
+  echo '[install] mmengine, mmdet, mmpretrain, openmim'
   pip_install -r requirements/runtime.txt
   # openmim's optional openxlab dependency pins an old setuptools; mim's
   # train/test commands need only these.
   pip_install --no-deps openmim==0.3.9
   pip_install -r requirements/mim.txt
-  pip_install --no-build-isolation -e .
+fi
+
+# 4. This checkout, editable. Reinstall when detnas_mm resolves to another
+#    checkout (another clone on the same machine), so that tools run as
+#    subprocesses import this code.
+here=$(pwd -P)/detnas_mm
+where() { (cd / && "$PY" -c 'import os, detnas_mm
+print(os.path.dirname(os.path.realpath(detnas_mm.__file__)))' 2>/dev/null)
+}
+if [ "$(where)" != "$here" ]; then
+  echo "[install] detnas_mm (editable, from $here)"
+  pip_install --no-build-isolation --no-deps -e .
+fi
+# mim (and mmengine's 'detnas_mm::' config prefix) look for the package at
+# <distribution location>/detnas_mm, which a PEP 660 editable install does
+# not create (setuptools >= 64 no longer runs 'develop'): link it to this
+# checkout so that 'mim train detnas_mm <config>' finds detnas_mm/.mim.
+link=$(cd / && "$PY" -c 'import os, importlib.metadata as m
+print(os.path.join(str(m.distribution("detnas_mm").locate_file("")),
+                   "detnas_mm"))')
+if [ "$(readlink -f "$link" 2>/dev/null)" != "$here" ]; then
+  if [ -L "$link" ] || [ ! -e "$link" ]; then
+    ln -sfn "$here" "$link"
+  else
+    echo "[install] $link exists and is not a link: not touching it" >&2
+  fi
 fi
 if [ "${1:-}" = '--tests' ] && ! "$PY" -c 'import pytest, pytest_timeout' 2>/dev/null
 then
