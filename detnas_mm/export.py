@@ -38,6 +38,7 @@ import datetime
 import json
 import os
 import os.path as osp
+import textwrap
 from dataclasses import dataclass
 from typing import Dict, Iterable, Optional, Tuple, Union
 
@@ -229,6 +230,8 @@ def set_coco_data_root(cfg: Config, data_root: str) -> Config:
                              f'{dataset.get("type")!r}')
         dataset.data_root = data_root
         datasets[split] = dataset
+    # Keep the top-level variable honest for readers of the dump.
+    cfg.data_root = data_root
     for split in ('val', 'test'):
         evaluator = cfg.get(f'{split}_evaluator')
         if isinstance(evaluator, dict) and 'ann_file' in evaluator:
@@ -249,52 +252,58 @@ def set_coco_data_root(cfg: Config, data_root: str) -> Config:
     return cfg
 
 
+_PROVENANCE_KEYS = ('search_run', 'score', 'score_key', 'search_split',
+                    'flops', 'params', 'flops_mode', 'flops_input_size',
+                    'date', 'note')
+
+
 def _provenance_lines(space: SearchSpace, genes: str, kind: str,
                       base: str, provenance: Optional[dict]) -> list:
-    info = dict(provenance or {})
-    unknown = set(info) - {
-        'search_run', 'score', 'score_key', 'flops', 'params', 'date',
-        'search_split', 'note'
-    }
+    info = {k: v for k, v in (provenance or {}).items() if v is not None}
+    unknown = sorted(set(info) - set(_PROVENANCE_KEYS))
     if unknown:
-        raise ValueError(f'Unknown provenance keys {sorted(unknown)}; '
-                         f'allowed: search_run, score, score_key, flops, '
-                         f'params, date, search_split, note')
-    if info.get('flops') is None or info.get('params') is None:
+        raise ValueError(f'Unknown provenance keys {unknown}; allowed: '
+                         f'{", ".join(_PROVENANCE_KEYS)}')
+    if 'flops' not in info or 'params' not in info:
+        # The search's default constraint: the backbone at 224x224.
         from detnas_mm.cost import get_cost_table
         flops, params = get_cost_table(space, 224).cost(genes)
-        info.setdefault('flops', flops)
-        info.setdefault('params', params)
-        if info['flops'] is None:
-            info['flops'] = flops
-        if info['params'] is None:
-            info['params'] = params
+        info = dict(info, flops=flops, params=params, flops_mode='backbone',
+                    flops_input_size=(224, 224))
+    size = info.get('flops_input_size', (224, 224))
+    size = 'x'.join(map(str, size if isinstance(size, (list, tuple))
+                        else (size, size)))
     date = info.get('date') or datetime.datetime.now(
         datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
     recipe = get_retrain_base(base)
-    lines = [
-        f'DetNASNet architecture exported by detnas_mm {__version__} on '
-        f'{date}.',
-        f'search space: {space.name}; architecture: {genes}',
-        f'backbone cost at 224x224 (detection form, no classifier): '
+    package = 'mmdet' if kind == 'detection' else 'mmpretrain'
+    text = [
+        f'DetNASNet architecture exported by detnas_mm {__version__} '
+        f'(detnas_mm.export) on {date}.',
+        f'Search space: {space.name}; architecture: {genes}',
+        f'Cost ({info.get("flops_mode", "backbone")} at {size}): '
         f'{info["flops"] / 1e6:.1f} MFLOPs (multiply-adds), '
-        f'{info["params"] / 1e6:.2f} M params',
+        f'{info["params"] / 1e6:.3f} M params.',
     ]
-    if info.get('search_run'):
-        lines.append(f'search run: {info["search_run"]}')
-    if info.get('score') is not None:
-        key = info.get('score_key') or 'score'
-        split = info.get('search_split') or 'the search split'
-        lines.append(f'search score: {key} = {info["score"]:.4f} on '
-                     f'{split}')
-    if info.get('note'):
-        lines.append(str(info['note']))
-    lines += [
-        f'{kind} recipe: {getattr(recipe, kind)} ({recipe.description})',
-        'Self-contained: runs with mmdet/mmpretrain and detnas_mm (for the',
-        'backbone class) installed, e.g. `mim train mmdet <this file>`.',
+    if 'search_run' in info:
+        text.append(f'Search run: {info["search_run"]}')
+    if 'score' in info:
+        text.append(f'Search score: {info.get("score_key", "score")} = '
+                    f'{info["score"]:.4f} on '
+                    f'{info.get("search_split", "the search split")}.')
+    if 'note' in info:
+        text.append(str(info['note']))
+    text += [
+        f'Retraining recipe: {getattr(recipe, kind)} '
+        f'({recipe.description}).',
+        f'Self-contained (no _base_): it needs {package} and detnas_mm '
+        f'(for the backbone class) only: `mim train {package} <this '
+        f'file>`.',
     ]
-    return ['# ' + line for line in lines]
+    lines = []
+    for paragraph in text:
+        lines += ['# ' + line for line in textwrap.wrap(paragraph, 77)]
+    return lines
 
 
 def _write(cfg: Config, out_file: str, header: list) -> str:
@@ -443,3 +452,134 @@ def read_arch_from_config(config: Union[str, Config]
     space_value = space if isinstance(space, str) else dict(space)
     _, genes = _canonical(backbone.arch, space_value)
     return space_value, genes
+
+
+# What a search work dir holds (see detnas_mm.engine.loops
+# .evolution_search_loop): the best path as JSON, written at the end.
+BEST_ARCH_FILE = 'best_arch.json'
+
+
+def read_search_result(search_dir: str) -> dict:
+    """Read the best architecture of a finished search.
+
+    Args:
+        search_dir: Work dir of ``tools/search.py`` (holds
+            ``best_arch.json``).
+
+    Returns:
+        dict: ``arch`` (gene string), ``space`` (name or dict), ``checkpoint``
+        (the supernet checkpoint searched, or None) and ``provenance`` (for
+        :func:`export_detection_config`).
+    """
+    path = osp.join(search_dir, BEST_ARCH_FILE)
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'{path} not found: is {search_dir} the work dir of a finished '
+            f'search (tools/search.py writes {BEST_ARCH_FILE} at the end)?')
+    with open(path) as f:
+        best = json.load(f)
+    missing = [k for k in ('arch', 'space') if k not in best]
+    if missing:
+        raise ValueError(f'{path} lacks {missing}')
+    space = get_search_space(best['space'])
+    _, genes = _canonical(best['arch'], space)
+    provenance = dict(
+        search_run=osp.abspath(search_dir), score=best.get('score'),
+        score_key=best.get('score_key'), flops=best.get('flops'),
+        params=best.get('params'), flops_mode=best.get('flops_mode'),
+        flops_input_size=best.get('flops_input_size'))
+    return dict(arch=genes, space=_space_value(space),
+                checkpoint=best.get('checkpoint'),
+                provenance={k: v for k, v in provenance.items()
+                            if v is not None})
+
+
+def _load_state_dict(checkpoint: str) -> Tuple[dict, dict]:
+    from mmengine.runner import CheckpointLoader
+    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    if 'state_dict' in ckpt:
+        return ckpt['state_dict'], ckpt.get('meta') or {}
+    return ckpt, {}
+
+
+def inherit_weights(supernet_checkpoint: str,
+                    config: Union[str, Config],
+                    out_file: str,
+                    num_batches: int = 0,
+                    data_batches: Optional[Iterable] = None,
+                    seed: int = 0) -> str:
+    """Write a checkpoint of the chosen ops, inherited from a supernet.
+
+    The exported config's model (a DetNASNet detector or classifier) is
+    built, the supernet checkpoint is loaded into it (the backbone keeps
+    only the chosen op of every block; neck and heads load as they are),
+    and the BN statistics of every layer are recomputed for this path with
+    :func:`detnas_mm.engine.recalibrate_bn`, as the search scored it. The
+    result has the keys of the exported model only and loads with plain
+    ``load_from``/``--checkpoint``/``DetInferencer(weights=...)``.
+
+    Args:
+        supernet_checkpoint: Checkpoint of a supernet model whose parts
+            other than the backbone match the config's (same detector).
+        config: The exported config (path or Config).
+        out_file: Path of the checkpoint to write.
+        num_batches: Batches of the config's ``train_dataloader`` used to
+            recalibrate BN; 0 keeps the supernet's statistics.
+        data_batches: Calibration batches to use instead of the config's
+            train dataloader (``num_batches`` is then ignored).
+        seed: Seed of the calibration dataloader's shuffling.
+
+    Returns:
+        str: The absolute path written.
+    """
+    import itertools
+
+    from mmengine.logging import print_log
+    from mmengine.model import revert_sync_batchnorm
+    from mmengine.registry import MODELS, init_default_scope
+    from mmengine.runner import Runner, save_checkpoint
+
+    from detnas_mm.engine.bn_recalibration import recalibrate_bn
+    if num_batches < 0:
+        raise ValueError(f'num_batches must be >= 0, got {num_batches}')
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    space, genes = read_arch_from_config(cfg)
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    # One process: SyncBN computes exactly what BN does and has the same
+    # state dict keys.
+    model = revert_sync_batchnorm(MODELS.build(cfg.model))
+    state_dict, meta = _load_state_dict(supernet_checkpoint)
+    # A supernet checkpoint written by a DDP run has no prefix (mmengine
+    # strips it); one saved by hand may.
+    state_dict = {k[len('module.'):] if k.startswith('module.') else k: v
+                  for k, v in state_dict.items()}
+    result = model.load_state_dict(state_dict, strict=False)
+    if result.missing_keys or result.unexpected_keys:
+        raise ValueError(
+            f'{supernet_checkpoint} does not fit the model of the exported '
+            f'config (another detector or head?): missing keys '
+            f'{result.missing_keys[:5]}, unexpected keys '
+            f'{result.unexpected_keys[:5]}')
+    dataset_meta = meta.get('dataset_meta')
+    calibrated = 0
+    if data_batches is None and num_batches > 0:
+        loader = Runner.build_dataloader(cfg.train_dataloader, seed=seed)
+        dataset_meta = dataset_meta or getattr(loader.dataset, 'metainfo',
+                                               None)
+        data_batches = itertools.islice(loader, num_batches)
+    if data_batches is not None:
+        calibrated = recalibrate_bn(model, data_batches)
+        print_log(f'BN statistics of {genes} recalibrated on {calibrated} '
+                  f'batches', logger='current')
+    checkpoint = dict(
+        meta=dict(
+            detnas=dict(space=space, arch=genes,
+                        supernet_checkpoint=osp.abspath(supernet_checkpoint),
+                        bn_calibration_batches=calibrated)),
+        state_dict=model.state_dict())
+    if dataset_meta:
+        checkpoint['meta']['dataset_meta'] = dataset_meta
+    out_file = osp.abspath(out_file)
+    os.makedirs(osp.dirname(out_file), exist_ok=True)
+    save_checkpoint(checkpoint, out_file)
+    return out_file
