@@ -40,6 +40,14 @@ def parse_args():
 
 def main():
     args = parse_args()
+    try:
+        report(args)
+    except ValueError as e:
+        # Bad input: the message names the value and what is allowed.
+        raise SystemExit(f'error: {e}')
+
+
+def report(args):
     if len(args.input_size) not in (1, 2):
         raise SystemExit(f'--input-size takes S or H W, got '
                          f'{args.input_size}')
