@@ -1,0 +1,87 @@
+"""The resumable state of an evolutionary search, written atomically.
+
+The whole state is one JSON file rewritten after every candidate: a kill
+at any moment leaves either the previous or the new file, never a torn one
+(write to a temporary file in the same folder, fsync, ``os.replace``).
+"""
+import json
+import os
+import tempfile
+from typing import Any, Dict
+
+STATE_FILE = 'search_state.json'
+STATE_VERSION = 1
+
+
+def atomic_write_text(path: str, text: str) -> None:
+    """Replace ``path`` with ``text`` so readers see old or new, not half."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        dir=folder, prefix='.' + os.path.basename(path) + '.')
+    try:
+        with os.fdopen(fd, 'w', encoding='utf-8') as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def atomic_write_json(path: str, obj: Any, indent=None) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=indent) + '\n')
+
+
+def new_state(settings: Dict[str, Any], rng_state: dict) -> Dict[str, Any]:
+    """A fresh state before the first generation is drawn.
+
+    Fields: ``settings`` (what must match on resume), ``generation`` (index
+    of the current generation), ``candidates`` (its gene strings, the
+    queue), ``next_candidate`` (index of the next one to score), ``rng``
+    (numpy bit-generator state after drawing the current generation),
+    ``cache`` (gene string -> record of its evaluation), ``top_k`` (gene
+    strings, best first), ``history`` (one summary per finished
+    generation), ``log`` (one entry per scored candidate, what
+    ``search_log.jsonl`` holds), ``num_evaluations`` and ``num_cache_hits``.
+    """
+    return dict(
+        version=STATE_VERSION,
+        settings=settings,
+        generation=0,
+        candidates=[],
+        next_candidate=0,
+        rng=rng_state,
+        cache={},
+        top_k=[],
+        history=[],
+        log=[],
+        num_evaluations=0,
+        num_cache_hits=0,
+        seconds=0.0)
+
+
+def load_state(path: str, settings: Dict[str, Any]) -> Dict[str, Any]:
+    """Read a saved state and check it belongs to the same search.
+
+    Raises:
+        ValueError: If the file is of another version or its settings
+            differ from ``settings`` (naming the differing keys).
+    """
+    with open(path, encoding='utf-8') as f:
+        state = json.load(f)
+    if state.get('version') != STATE_VERSION:
+        raise ValueError(f'{path} has state version {state.get("version")}'
+                         f', this code reads version {STATE_VERSION}')
+    saved = state['settings']
+    differ = sorted(k for k in set(saved) | set(settings)
+                    if saved.get(k) != settings.get(k))
+    if differ:
+        detail = ', '.join(f'{k}: saved {saved.get(k)!r} now '
+                           f'{settings.get(k)!r}' for k in differ)
+        raise ValueError(f'Cannot resume the search in {path}: its settings '
+                         f'differ ({detail}); use another work dir or the '
+                         f'same settings')
+    return state

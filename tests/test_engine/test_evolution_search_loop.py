@@ -1,0 +1,203 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+from search_utils import (TINY_SPACE, make_split, read_result,
+                          save_random_supernet, write_det_config)
+
+from detnas_mm.engine.evolution import (ArchConstraint, crossover, draw_unique,
+                                        mutate, random_arch)
+from detnas_mm.engine.loops import EvolutionSearchLoop
+from detnas_mm.engine.search_plots import op_frequency, pareto_front
+from detnas_mm.engine.search_state import (atomic_write_json, load_state,
+                                           new_state)
+from detnas_mm.models.backbones import get_search_space
+
+SPACE = get_search_space(TINY_SPACE)
+
+
+@pytest.fixture
+def one_thread():
+    # Two cores shared by several jobs: one intra-op thread is many times
+    # faster than two competing ones for these tiny convolutions.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope='module')
+def det_setup(coco_data_root, tmp_path_factory):
+    root = tmp_path_factory.mktemp('search_engine')
+    split = make_split(coco_data_root, root / 'split')
+    config = write_det_config(root / 'search_tiny.py', coco_data_root, split)
+    checkpoint = save_random_supernet(config, root / 'supernet.pth')
+    return dict(root=root, config=config, checkpoint=checkpoint,
+                split=split, coco=coco_data_root)
+
+
+def run_search(setup, work_dir, **loop):
+    cfg = Config.fromfile(str(setup['config']))
+    cfg.train_cfg.update(loop)
+    cfg.work_dir = str(work_dir)
+    cfg.load_from = str(setup['checkpoint'])
+    cfg.log_level = 'WARNING'
+    cfg.experiment_name = f'search_{work_dir.name}'
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    return runner
+
+
+def test_mutation_and_crossover_are_seeded_and_stay_in_space():
+    parent = (0, 1, 2, 3, 0)
+    child = mutate(parent, SPACE, 0.0, np.random.default_rng(0))
+    assert child == parent
+    a = [mutate(parent, SPACE, 1.0, np.random.default_rng(s))
+         for s in range(2)]
+    b = [mutate(parent, SPACE, 1.0, np.random.default_rng(s))
+         for s in range(2)]
+    assert a == b and a[0] != a[1]
+    other = (3, 3, 3, 3, 3)
+    mix = crossover(parent, other, np.random.default_rng(1))
+    assert all(g in pair for g, pair in zip(mix, zip(parent, other)))
+    assert set(random_arch(SPACE, np.random.default_rng(0))) <= set(
+        SPACE.choices)
+
+
+def test_draw_unique_gives_distinct_archs_within_limits():
+    constraint = ArchConstraint(SPACE)
+    low, high = constraint.table.bounds()
+    constraint = ArchConstraint(SPACE, flops_limit=(low + high) / 2)
+    rng = np.random.default_rng(0)
+    taken = set()
+    archs = draw_unique(lambda: random_arch(SPACE, rng), 30, constraint,
+                        taken, 10000)
+    assert len(archs) == 30 == len(set(archs))
+    assert all(constraint.cost(a)[0] <= (low + high) / 2 for a in archs)
+
+
+@pytest.mark.parametrize('kwargs, match', [
+    (dict(flops_limit=1e3), 'flops_limit'),
+    (dict(params_limit=10), 'params_limit'),
+    (dict(flops_mode='neck'), 'flops_mode'),
+])
+def test_impossible_constraints_are_refused(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ArchConstraint(SPACE, **kwargs)
+
+
+def test_pareto_front_and_op_frequency():
+    points = [(1, 0.1), (2, 0.3), (2, 0.2), (3, 0.25), (4, 0.5), (1, 0.1)]
+    assert pareto_front(points) == [0, 1, 4]
+    counts = op_frequency(['0|1|23|3', '0|1|22|0'], SPACE)
+    assert counts.sum() == 10 and counts[0, 0] == 2 and counts[3, 3] == 1
+
+
+def test_state_is_written_atomically_and_checked_on_load(tmp_path):
+    path = tmp_path / 'state.json'
+    state = new_state(dict(seed=0, top_k=2), {'x': 1})
+    atomic_write_json(str(path), state)
+    assert load_state(str(path), dict(seed=0, top_k=2)) == state
+    assert [p.name for p in tmp_path.iterdir()] == ['state.json']
+    with pytest.raises(ValueError, match='seed: saved 0 now 1'):
+        load_state(str(path), dict(seed=1, top_k=2))
+
+
+def _refusal_cases(setup):
+    split, coco = setup['split'], setup['coco']
+    train = str(coco / 'annotations' / 'instances_train2017.json')
+    val = str(coco / 'annotations' / 'instances_val2017.json')
+    return {
+        'flops below the smallest arch': (dict(flops_limit=1e3), {},
+                                          'flops_limit'),
+        'params below the smallest arch': (dict(params_limit=100), {},
+                                           'params_limit'),
+        'top_k above population': (dict(top_k=9), {}, 'top_k'),
+        'unknown export base': (dict(export_base='nope'), {},
+                                'retraining base'),
+        'search split is the test split': (
+            {}, dict(ann_file=val, data_prefix=dict(img=str(coco) +
+                                                    '/val2017/')),
+            'test split'),
+        'search split overlaps training': (
+            {}, dict(ann_file=train), 'shares'),
+        'training set contains the search split': (
+            {}, 'train', 'shares'),
+    }, split
+
+
+@pytest.mark.parametrize('case', [
+    'flops below the smallest arch', 'params below the smallest arch',
+    'top_k above population', 'unknown export base',
+    'search split is the test split', 'search split overlaps training',
+    'training set contains the search split'
+])
+def test_errors_are_raised_before_any_evaluation(det_setup, tmp_path,
+                                                 monkeypatch, one_thread,
+                                                 case):
+    cases, split = _refusal_cases(det_setup)
+    loop, search_dataset, match = cases[case]
+    calls = []
+    monkeypatch.setattr(EvolutionSearchLoop, '_evaluate',
+                        lambda self, arch: calls.append(arch))
+    monkeypatch.setattr(
+        'detnas_mm.engine.loops.evolution_search_loop.recalibrate_bn',
+        lambda *args, **kwargs: calls.append('calibration'))
+    cfg = Config.fromfile(str(det_setup['config']))
+    cfg.train_cfg.update(loop)
+    if search_dataset == 'train':
+        # The supernet was fine-tuned on the whole training json.
+        cfg.train_dataloader.dataset.ann_file = str(
+            det_setup['coco'] / 'annotations' / 'instances_train2017.json')
+    elif search_dataset:
+        cfg.val_dataloader.dataset.update(search_dataset)
+    cfg.work_dir = str(tmp_path)
+    cfg.load_from = str(det_setup['checkpoint'])
+    cfg.log_level = 'WARNING'
+    cfg.experiment_name = f'refuse_{tmp_path.name}'
+    runner = Runner.from_cfg(cfg)
+    with pytest.raises(ValueError, match=match):
+        runner.train()
+    assert calls == []
+    assert not (tmp_path / 'search_state.json').exists()
+
+
+def test_cache_saves_evaluations_and_top_k_has_no_duplicate(
+        det_setup, tmp_path, one_thread):
+    with_cache = tmp_path / 'cache'
+    without = tmp_path / 'no_cache'
+    run_search(det_setup, with_cache)
+    run_search(det_setup, without, use_cache=False)
+    a, b = read_result(with_cache), read_result(without)
+    # Same seed, same scores: the same search either way.
+    assert [x[:2] for x in a['log']] == [x[:2] for x in b['log']]
+    assert a['top_k'] == b['top_k'] and a['best'] == b['best']
+    archs = [x[0] for x in a['log']]
+    assert a['num_evaluations'] == len(set(archs))
+    assert a['num_cache_hits'] == len(archs) - len(set(archs))
+    assert b['num_evaluations'] == len(archs) and b['num_cache_hits'] == 0
+    print(f'\nevaluations with cache {a["num_evaluations"]}, without '
+          f'{b["num_evaluations"]}: ratio '
+          f'{a["num_evaluations"] / b["num_evaluations"]:.2f}')
+    state = json.loads((with_cache / 'search_state.json').read_text())
+    assert len(state['history']) == 3
+    for summary in state['history']:
+        assert len(summary['top_k']) == len(set(summary['top_k'])) == 2
+        assert len(set(summary['candidates'])) == len(summary['candidates'])
+    # Outputs.
+    lines = (with_cache / 'search_log.jsonl').read_text().splitlines()
+    assert [json.loads(line)['arch'] for line in lines] == archs
+    calibration = json.loads(
+        (with_cache / 'calibration_images.json').read_text())
+    assert len(calibration['images']) == 4
+    for name in ('search_scores.png', 'search_op_frequency.png',
+                 'search_topk.md', 'best_arch.json'):
+        assert (with_cache / name).stat().st_size > 0
+    best = json.loads((with_cache / 'best_arch.json').read_text())
+    assert best['arch'] == a['top_k'][0]['arch']
+    exported = list(with_cache.glob('faster-rcnn_detnasnet-custom-*.py'))
+    assert len(exported) == 1
+    assert f"arch='{best['arch']}'" in exported[0].read_text()
