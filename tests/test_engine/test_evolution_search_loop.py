@@ -106,27 +106,20 @@ def test_state_is_written_atomically_and_checked_on_load(tmp_path):
         load_state(str(path), dict(seed=1, top_k=2))
 
 
-def _refusal_cases(setup):
-    split, coco = setup['split'], setup['coco']
-    train = str(coco / 'annotations' / 'instances_train2017.json')
-    val = str(coco / 'annotations' / 'instances_val2017.json')
-    return {
-        'flops below the smallest arch': (dict(flops_limit=1e3), {},
-                                          'flops_limit'),
-        'params below the smallest arch': (dict(params_limit=100), {},
-                                           'params_limit'),
-        'top_k above population': (dict(top_k=9), {}, 'top_k'),
-        'unknown export base': (dict(export_base='nope'), {},
-                                'retraining base'),
-        'search split is the test split': (
-            {}, dict(ann_file=val, data_prefix=dict(img=str(coco) +
-                                                    '/val2017/')),
-            'test split'),
-        'search split overlaps training': (
-            {}, dict(ann_file=train), 'shares'),
-        'training set contains the search split': (
-            {}, 'train', 'shares'),
-    }, split
+def _search_dataset(setup, **changes):
+    cfg = Config.fromfile(str(setup['config']))
+    loader = cfg.val_dataloader
+    loader.dataset.update(changes)
+    return loader.to_dict()
+
+
+@pytest.fixture(scope='module')
+def idle_runner(det_setup, tmp_path_factory):
+    cfg = Config.fromfile(str(det_setup['config']))
+    cfg.work_dir = str(tmp_path_factory.mktemp('refusals'))
+    cfg.log_level = 'WARNING'
+    cfg.experiment_name = 'refusals'
+    return Runner.from_cfg(cfg)
 
 
 @pytest.mark.parametrize('case', [
@@ -135,32 +128,56 @@ def _refusal_cases(setup):
     'search split is the test split', 'search split overlaps training',
     'training set contains the search split'
 ])
-def test_errors_are_raised_before_any_evaluation(det_setup, tmp_path,
-                                                 monkeypatch, one_thread,
-                                                 case):
-    cases, split = _refusal_cases(det_setup)
-    loop, search_dataset, match = cases[case]
+def test_errors_are_raised_when_the_loop_is_built(det_setup, idle_runner,
+                                                  monkeypatch, case):
+    """Runner.train builds the loop first: nothing is evaluated before."""
+    coco = det_setup['coco']
+    train = str(coco / 'annotations' / 'instances_train2017.json')
+    val = str(coco / 'annotations' / 'instances_val2017.json')
+    base = Config.fromfile(str(det_setup['config'])).train_cfg.to_dict()
+    kwargs, match = dict(
+        [('flops below the smallest arch', (dict(flops_limit=1e3),
+                                            'flops_limit')),
+         ('params below the smallest arch', (dict(params_limit=100),
+                                             'params_limit')),
+         ('top_k above population', (dict(top_k=9), 'top_k')),
+         ('unknown export base', (dict(export_base='nope'),
+                                  'retraining base')),
+         ('search split is the test split', (dict(
+             search_dataloader=_search_dataset(
+                 det_setup, ann_file=val,
+                 data_prefix=dict(img=str(coco) + '/val2017/'))),
+             'test split')),
+         ('search split overlaps training', (dict(
+             search_dataloader=_search_dataset(det_setup, ann_file=train)),
+             'shares')),
+         ('training set contains the search split', (dict(
+             dataloader=dict(
+                 idle_runner.cfg.train_dataloader.to_dict(),
+                 dataset=dict(idle_runner.cfg.train_dataloader.dataset,
+                              ann_file=train))), 'shares'))])[case]
     calls = []
-    monkeypatch.setattr(EvolutionSearchLoop, '_evaluate',
-                        lambda self, arch: calls.append(arch))
     monkeypatch.setattr(
         'detnas_mm.engine.loops.evolution_search_loop.recalibrate_bn',
         lambda *args, **kwargs: calls.append('calibration'))
+    with pytest.raises(ValueError, match=match):
+        idle_runner.build_train_loop(dict(base, **kwargs))
+    assert calls == []
+
+
+def test_runner_train_refuses_before_loading_or_evaluating(
+        det_setup, tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(EvolutionSearchLoop, '_evaluate',
+                        lambda self, arch: calls.append(arch))
     cfg = Config.fromfile(str(det_setup['config']))
-    cfg.train_cfg.update(loop)
-    if search_dataset == 'train':
-        # The supernet was fine-tuned on the whole training json.
-        cfg.train_dataloader.dataset.ann_file = str(
-            det_setup['coco'] / 'annotations' / 'instances_train2017.json')
-    elif search_dataset:
-        cfg.val_dataloader.dataset.update(search_dataset)
+    cfg.train_cfg.flops_limit = 1e3
     cfg.work_dir = str(tmp_path)
     cfg.load_from = str(det_setup['checkpoint'])
     cfg.log_level = 'WARNING'
     cfg.experiment_name = f'refuse_{tmp_path.name}'
-    runner = Runner.from_cfg(cfg)
-    with pytest.raises(ValueError, match=match):
-        runner.train()
+    with pytest.raises(ValueError, match='flops_limit'):
+        Runner.from_cfg(cfg).train()
     assert calls == []
     assert not (tmp_path / 'search_state.json').exists()
 
