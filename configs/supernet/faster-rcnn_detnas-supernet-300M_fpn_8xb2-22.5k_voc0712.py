@@ -1,0 +1,25 @@
+# Stage 2 of DetNAS on VOC 07+12: the COCO Faster R-CNN supernet recipe with
+# 20 classes, the VOC search split and 22.5k iterations (steps 15k/20k).
+_base_ = [
+    '../_base_/models/faster-rcnn_detnas_fpn.py',
+    '../_base_/datasets/voc0712_detnas-split.py',
+    '../_base_/schedules/schedule_detnas-22.5k.py'
+]
+
+# Supernet checkpoint of the ImageNet pretraining stage; override with
+# --cfg-options model.backbone.init_cfg.checkpoint=<path>
+pretrained = 'checkpoints/detnas-supernet-300M_in1k.pth'
+model = dict(
+    backbone=dict(
+        init_cfg=dict(
+            type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
+    roi_head=dict(bbox_head=dict(num_classes=20)))
+
+custom_hooks = [
+    dict(
+        type='detnas_mm.PathSamplerHook',
+        sampler=dict(type='detnas_mm.UniformPathSampler', seed=0))
+]
+# One path per step leaves the other choice ops without gradients.
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', find_unused_parameters=True)
