@@ -53,8 +53,8 @@ class ArchConstraint:
     table of :mod:`detnas_mm.cost`. ``flops_mode='backbone'`` counts the
     backbone at ``input_size`` (224 as in the DetNAS paper).
     ``flops_mode='detector'`` counts the whole detector at ``input_size``
-    (its test resolution): the backbone from the table at that resolution
-    plus the cost of everything else (stem excluded: neck, heads), which
+    (default: its test resolution): the backbone from the table at that
+    resolution plus the cost of everything else (neck, heads), which
     does not depend on the path because the stage widths are fixed. That
     constant is measured once with
     ``detnas_mm.cost.detector_flops.detector_cost(config, arch, input_hw)``
@@ -65,7 +65,8 @@ class ArchConstraint:
         space: The search space.
         flops_limit: Largest FLOPs allowed, or None.
         params_limit: Largest backbone params allowed, or None.
-        input_size: Input size at which FLOPs are counted.
+        input_size: Input size at which FLOPs are counted; in
+            ``'detector'`` mode None means the test pipeline's scale.
         flops_mode: ``'backbone'`` or ``'detector'``.
         detector_config: The detector config (``'detector'`` mode only).
 
@@ -84,10 +85,12 @@ class ArchConstraint:
         self.flops_limit = flops_limit
         self.params_limit = params_limit
         self.flops_mode = flops_mode
-        self.table = get_cost_table(space, input_size)
         self.extra_flops = 0
         if flops_mode == 'detector':
-            self.extra_flops = self._detector_extra(detector_config)
+            self.extra_flops = self._detector_extra(detector_config,
+                                                    input_size)
+        else:
+            self.table = get_cost_table(space, input_size)
         low_flops = self.table.bounds()[0] + self.extra_flops
         if flops_limit is not None and flops_limit < low_flops:
             raise ValueError(
@@ -104,7 +107,7 @@ class ArchConstraint:
                 f'architecture of space {space.name!r}: {low_params:.4g} '
                 f'params; allowed: params_limit >= {low_params:.4g} or None')
 
-    def _detector_extra(self, config) -> int:
+    def _detector_extra(self, config, input_size) -> int:
         if config is None:
             raise ValueError("flops_mode='detector' needs the detector "
                              'config')
@@ -115,12 +118,14 @@ class ArchConstraint:
                 "flops_mode='detector' needs detnas_mm.cost.detector_flops."
                 f"detector_cost, which cannot be imported ({e}); use "
                 "flops_mode='backbone'") from None
-        detector_cost: Callable = module.detector_cost
         probe = tuple(self.space.choices[0]
                       for _ in range(self.space.num_blocks))
-        total = detector_cost(config, probe, self.table.input_size)
-        total = total[0] if isinstance(total, (tuple, list)) else total
-        return int(total) - self.table.cost_of_path(probe)[0]
+        result = module.detector_cost(config, probe, input_size)
+        # The backbone table at the size the detector was counted at (the
+        # test resolution, padded as in testing), so that the rest of the
+        # detector is exactly the difference.
+        self.table = get_cost_table(self.space, tuple(result['input_size']))
+        return int(result['flops']) - self.table.cost_of_path(probe)[0]
 
     def cost(self, arch: Sequence[int]) -> Tuple[int, int]:
         """FLOPs (in the configured mode) and backbone params of a path."""

@@ -218,3 +218,17 @@ def test_cache_saves_evaluations_and_top_k_has_no_duplicate(
     exported = list(with_cache.glob('faster-rcnn_detnasnet-custom-*.py'))
     assert len(exported) == 1
     assert f"arch='{best['arch']}'" in exported[0].read_text()
+
+
+def test_detector_flops_are_table_plus_a_constant_and_exact(det_setup):
+    from detnas_mm.cost.detector_flops import detector_cost
+    cfg = Config.fromfile(str(det_setup['config']))
+    constraint = ArchConstraint(SPACE, flops_mode='detector',
+                                input_size=None, detector_config=cfg)
+    assert constraint.table.input_size == (64, 64)
+    for arch in [(3, 3, 3, 3, 3), (1, 2, 0, 3, 2)]:
+        assert constraint.cost(arch)[0] == detector_cost(cfg, arch)['flops']
+    low = constraint.table.bounds()[0] + constraint.extra_flops
+    with pytest.raises(ValueError, match='flops_limit'):
+        ArchConstraint(SPACE, flops_limit=low - 1, flops_mode='detector',
+                       input_size=None, detector_config=cfg)
