@@ -56,6 +56,8 @@ def plot_search(cache: Dict[str, dict], history: Sequence[dict],
     ax2.plot(gens, [h['best_score'] for h in history], '-o', label='best')
     ax2.plot(gens, [h['top_k_mean'] for h in history], '-s', ms=4,
              label='top-k mean')
+    from matplotlib.ticker import MaxNLocator
+    ax2.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax2.set_xlabel('generation')
     ax2.set_ylabel(score_key)
     ax2.set_title('Best score per generation')
