@@ -5,7 +5,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
-from search_utils import (TINY_SPACE, make_split, read_result,
+from search_utils import (REPO_ROOT, TINY_SPACE, make_split, read_result,
                           save_random_supernet, write_det_config)
 
 from detnas_mm.engine.evolution import (ArchConstraint, crossover, draw_unique,
@@ -232,3 +232,34 @@ def test_detector_flops_are_table_plus_a_constant_and_exact(det_setup):
     with pytest.raises(ValueError, match='flops_limit'):
         ArchConstraint(SPACE, flops_limit=low - 1, flops_mode='detector',
                        input_size=None, detector_config=cfg)
+
+
+CLS_CONFIG = (REPO_ROOT / 'configs' / 'search' /
+              'search_detnas-supernet-300M_3x8_imagenette-64px.py')
+
+
+@pytest.mark.parametrize('search_folder, match', [
+    ('val', 'is the test split'),
+    ('train', 'shares'),
+])
+def test_folder_datasets_are_checked_by_image_files(builtin_data, tmp_path,
+                                                    search_folder, match):
+    """Classification folders have no annotation file to compare."""
+    root = str(builtin_data['classification'])
+    cfg = Config.fromfile(str(CLS_CONFIG))
+    num_classes = len(
+        [p for p in builtin_data['classification'].joinpath('train')
+         .iterdir() if p.is_dir()])
+    cfg.model.head.num_classes = num_classes
+    cfg.data_preprocessor.num_classes = num_classes
+    for loader, folder in ((cfg.train_dataloader, 'train'),
+                           (cfg.val_dataloader, search_folder),
+                           (cfg.test_dataloader, 'val')):
+        loader.dataset.update(data_root=root, data_prefix=folder,
+                              ann_file='')
+    cfg.work_dir = str(tmp_path)
+    cfg.log_level = 'WARNING'
+    cfg.experiment_name = f'cls_{tmp_path.name}'
+    runner = Runner.from_cfg(cfg)
+    with pytest.raises(ValueError, match=match):
+        runner.build_train_loop(cfg.train_cfg)
