@@ -1,0 +1,197 @@
+"""Every shipped detection fine-tuning config builds and runs on CPU.
+
+The SyncBN configs must put ``torch.nn.SyncBatchNorm`` in every choice op
+of every supernet block, in the FPN and in the heads that take a norm: the
+tests inspect the built models, not the config dicts.
+"""
+import random
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from detnas_mm.models.backbones import DetNASSupernet
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DETECTION_CONFIGS = sorted(
+    p for pattern in ('faster-rcnn_*.py', 'retinanet_*.py')
+    for p in (REPO_ROOT / 'configs' / 'supernet').glob(pattern))
+FULL_SCALE = [p for p in DETECTION_CONFIGS if '_8xb2-' in p.name]
+ARCH_300M = '2120|2112|33130031|3132'
+
+
+def _ids(paths):
+    return [p.stem for p in paths]
+
+
+def _build(cfg):
+    from mmdet.registry import MODELS
+    init_default_scope('mmdet')
+    model_cfg = cfg.model.copy()
+    if model_cfg.type == 'FasterRCNN':
+        # Even a tiny input gives ~1000 proposals, and the box head runs 4
+        # convs of 256 channels on each RoI: minutes on CPU. Fewer
+        # proposals and RoIs run the same code.
+        model_cfg.train_cfg.rpn_proposal.update(nms_pre=64, max_per_img=16)
+        model_cfg.train_cfg.rcnn.sampler.num = 16
+        model_cfg.test_cfg.rpn.update(nms_pre=64, max_per_img=8)
+    return MODELS.build(model_cfg)
+
+
+def _random_path(supernet, seed=0):
+    rng = random.Random(seed)
+    return [rng.choice(block.choices) for block in supernet.blocks]
+
+
+def _tiny_batch(model, size=64):
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+    images, samples = [], []
+    for i in range(2):
+        images.append(torch.randint(0, 256, (3, size, size),
+                                    dtype=torch.uint8))
+        sample = DetDataSample(
+            metainfo=dict(img_shape=(size, size), ori_shape=(size, size),
+                          scale_factor=(1.0, 1.0)))
+        sample.gt_instances = InstanceData(
+            bboxes=torch.tensor([[4.0, 6.0, 40.0, 50.0]]) + i,
+            labels=torch.tensor([i]))
+        samples.append(sample)
+    return model.data_preprocessor(
+        dict(inputs=images, data_samples=samples), True)
+
+
+def test_configs_are_found():
+    names = {p.name for p in DETECTION_CONFIGS}
+    for name in ('faster-rcnn_detnas-supernet-300M_fpn_8xb2-90k_coco.py',
+                 'retinanet_detnas-supernet-300M_fpn_8xb2-90k_coco.py',
+                 'faster-rcnn_detnas-supernet-300M_fpn_8xb2-22.5k_voc0712.py',
+                 'retinanet_detnas-supernet-300M_fpn_8xb2-22.5k_voc0712.py'):
+        assert name in names
+
+
+@pytest.mark.parametrize('config', DETECTION_CONFIGS,
+                         ids=_ids(DETECTION_CONFIGS))
+def test_config_builds_and_predicts(config):
+    cfg = Config.fromfile(config)
+    model = _build(cfg)
+    supernet = model.backbone
+    assert isinstance(supernet, DetNASSupernet)
+    # The FPN is configured for the space the backbone really has.
+    assert tuple(cfg.model.neck.in_channels) == supernet.out_channels
+    supernet.set_path(_random_path(supernet))
+    model.eval()
+    with torch.no_grad():
+        results = model(**_tiny_batch(model), mode='predict')
+    assert len(results) == 2
+    assert results[0].pred_instances.bboxes.shape[-1] == 4
+
+
+# One of each detector: the CPU config that the pipeline trains, and the
+# full-scale RetinaNet.
+TRAIN_STEP_CONFIGS = [
+    p for p in DETECTION_CONFIGS if '_coco-tiny' in p.name
+    or p.name == 'retinanet_detnas-supernet-300M_fpn_8xb2-90k_coco.py'
+]
+
+
+@pytest.mark.parametrize('config', TRAIN_STEP_CONFIGS,
+                         ids=_ids(TRAIN_STEP_CONFIGS))
+def test_train_step_trains_only_the_path(config):
+    model = _build(Config.fromfile(config))
+    supernet = model.backbone
+    supernet.set_path(_random_path(supernet, seed=1))
+    model.train()
+    losses = model(**_tiny_batch(model), mode='loss')
+    loss, _ = model.parse_losses(losses)
+    assert torch.isfinite(loss)
+    loss.backward()
+    for block in supernet.blocks:
+        for choice, op in block.ops.items():
+            has_grad = any(p.grad is not None for p in op.parameters())
+            assert has_grad == (int(choice) == block.choice)
+    assert all(p.grad is not None for p in model.neck.parameters())
+
+
+@pytest.mark.parametrize('config', DETECTION_CONFIGS,
+                         ids=_ids(DETECTION_CONFIGS))
+def test_syncbn_everywhere(config):
+    cfg = Config.fromfile(config)
+    assert cfg.norm_cfg['type'] == 'SyncBN'
+    model = _build(cfg)
+    supernet = model.backbone
+
+    def sync_bns(module):
+        return [m for m in module.modules()
+                if isinstance(m, torch.nn.SyncBatchNorm)]
+
+    # No plain BN anywhere in the detector.
+    norms = [m for m in model.modules() if isinstance(m, _BatchNorm)]
+    assert norms and all(
+        isinstance(m, torch.nn.SyncBatchNorm) for m in norms)
+    assert sync_bns(supernet.stem)
+    for block in supernet.blocks:
+        assert len(block.ops) == len(supernet.space.choices)
+        for op in block.ops.values():
+            assert sync_bns(op)
+    neck = model.neck
+    for conv in list(neck.lateral_convs) + list(neck.fpn_convs):
+        assert isinstance(conv.norm, torch.nn.SyncBatchNorm)
+    if cfg.model.type == 'FasterRCNN':
+        head = model.roi_head.bbox_head
+        assert type(head).__name__ == 'Shared4Conv1FCBBoxHead'
+        assert len(head.shared_convs) == 4 and len(head.shared_fcs) == 1
+        for conv in head.shared_convs:
+            assert isinstance(conv.norm, torch.nn.SyncBatchNorm)
+    else:
+        head = model.bbox_head
+        for conv in list(head.cls_convs) + list(head.reg_convs):
+            assert isinstance(conv.norm, torch.nn.SyncBatchNorm)
+
+
+@pytest.mark.parametrize('config', FULL_SCALE, ids=_ids(FULL_SCALE))
+def test_full_scale_recipe(config):
+    cfg = Config.fromfile(config)
+    voc = config.name.endswith('_voc0712.py')
+    retina = config.name.startswith('retinanet_')
+    assert cfg.train_dataloader.batch_size == 2  # x 8 GPUs
+    assert cfg.auto_scale_lr.base_batch_size == 16
+    optimizer = cfg.optim_wrapper.optimizer
+    assert optimizer.type == 'SGD'
+    assert optimizer.lr == (0.01 if retina else 0.02)
+    assert optimizer.momentum == 0.9
+    assert optimizer.weight_decay == 1e-4
+    assert cfg.train_cfg.type == 'IterBasedTrainLoop'
+    assert cfg.train_cfg.max_iters == (22500 if voc else 90000)
+    warmup, steps = cfg.param_scheduler
+    assert warmup.type == 'LinearLR' and not warmup.by_epoch
+    assert steps.type == 'MultiStepLR' and not steps.by_epoch
+    assert steps.milestones == ([15000, 20000] if voc else [60000, 80000])
+    # Fine-tuning starts from the pretraining stage's supernet.
+    init = cfg.model.backbone.init_cfg
+    assert init.type == 'Pretrained' and init.prefix == 'backbone.'
+    assert cfg.model.backbone.type == 'detnas_mm.DetNASSupernet'
+    hooks = [h.type for h in cfg.custom_hooks]
+    assert 'detnas_mm.PathSamplerHook' in hooks
+    assert cfg.model_wrapper_cfg.find_unused_parameters is True
+    # Trained on the remainder of the search split, tested on the real
+    # test split.
+    train = cfg.train_dataloader.dataset
+    if voc:
+        assert [d.ann_file for d in train.datasets] == [
+            f'detnas_split/{year}/trainval_remain.txt'
+            for year in ('VOC2007', 'VOC2012')
+        ]
+        assert cfg.test_dataloader.dataset.ann_file == \
+            'VOC2007/ImageSets/Main/test.txt'
+        num_classes = 20
+    else:
+        assert train.ann_file == 'detnas_split/train_remain.json'
+        assert cfg.test_dataloader.dataset.ann_file == \
+            'annotations/instances_val2017.json'
+        num_classes = 80
+    head = cfg.model.bbox_head if retina else cfg.model.roi_head.bbox_head
+    assert head.num_classes == num_classes
