@@ -263,3 +263,27 @@ def test_folder_datasets_are_checked_by_image_files(builtin_data, tmp_path,
     runner = Runner.from_cfg(cfg)
     with pytest.raises(ValueError, match=match):
         runner.build_train_loop(cfg.train_cfg)
+
+
+@pytest.mark.parametrize(
+    'config', sorted(p.name for p in (REPO_ROOT / 'configs' /
+                                      'search').glob('*.py')))
+def test_every_search_config_builds_its_model(config):
+    from mmengine.registry import MODELS, init_default_scope
+
+    from detnas_mm.models.backbones import DetNASSupernet
+    cfg = Config.fromfile(str(REPO_ROOT / 'configs' / 'search' / config))
+    assert cfg.train_cfg.type == 'detnas_mm.EvolutionSearchLoop'
+    assert cfg.custom_hooks == []
+    init_default_scope(cfg.default_scope)
+    model = MODELS.build(cfg.model)
+    assert isinstance(model.backbone, DetNASSupernet)
+    # The loop's arguments are valid before any data is needed.
+    loop = cfg.train_cfg.to_dict()
+    EvolutionSearchLoop._check_settings(
+        loop['num_generations'], loop['population_size'], loop['top_k'],
+        loop['num_mutation'], loop['mutation_prob'], loop['num_crossover'],
+        loop['num_calibration_images'], loop.get('max_tries', 10000))
+    ArchConstraint(model.backbone.space, loop.get('flops_limit'),
+                   loop.get('params_limit'),
+                   loop.get('flops_input_size', 224))
