@@ -183,6 +183,10 @@ def build_export_config(arch: Union[str, Iterable[int]],
         return cfg
     cfg.model.neck.in_channels = list(space.stage_channels)
     if pretrained is not None:
+        # An existing local file is written absolute: the exported config
+        # may run from any directory.
+        if osp.isfile(pretrained):
+            pretrained = osp.abspath(pretrained)
         backbone.init_cfg = dict(
             type='Pretrained', checkpoint=pretrained, prefix='backbone.')
     if data_root is not None:

@@ -14,31 +14,10 @@
 _base_ = [
     '../_base_/models/faster-rcnn_detnas_fpn.py',
     'mmdet::_base_/datasets/coco_detection.py',
-    'mmdet::_base_/default_runtime.py'
+    '../_base_/schedules/schedule_detnas-90k.py'
 ]
 
 model = dict(
     backbone=dict(
         type='detnas_mm.DetNASNet', space='300M',
         arch='0000|0000|00000000|0000'))
-
-max_iters = 90000
-train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=10000)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-param_scheduler = [
-    dict(
-        type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
-        end=500),
-    dict(
-        type='MultiStepLR', begin=0, end=max_iters, by_epoch=False,
-        milestones=[60000, 80000], gamma=0.1)
-]
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=0.0001))
-default_hooks = dict(checkpoint=dict(by_epoch=False, interval=10000))
-log_processor = dict(by_epoch=False)
-# The lr above is for 16 images per batch (`--auto-scale-lr` rescales it).
-auto_scale_lr = dict(enable=False, base_batch_size=16)

@@ -9,7 +9,8 @@
 #   init_cfg=dict(type='Pretrained', prefix='backbone.', checkpoint=CKPT)
 _base_ = [
     '../_base_/models/retinanet_detnas_fpn.py',
-    'mmdet::_base_/datasets/voc0712.py', 'mmdet::_base_/default_runtime.py'
+    'mmdet::_base_/datasets/voc0712.py',
+    '../_base_/schedules/schedule_detnas-22.5k.py'
 ]
 
 model = dict(
@@ -18,22 +19,4 @@ model = dict(
         arch='0000|0000|00000000|0000'),
     bbox_head=dict(num_classes=20))
 
-max_iters = 22500
-train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=7500)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-param_scheduler = [
-    dict(
-        type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
-        end=500),
-    dict(
-        type='MultiStepLR', begin=0, end=max_iters, by_epoch=False,
-        milestones=[15000, 20000], gamma=0.1)
-]
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0001))
-default_hooks = dict(checkpoint=dict(by_epoch=False, interval=7500))
-log_processor = dict(by_epoch=False)
-auto_scale_lr = dict(enable=False, base_batch_size=16)
+optim_wrapper = dict(optimizer=dict(lr=0.01))
