@@ -1,4 +1,5 @@
 """tools/search.py and tools/dist_search.sh end to end, in subprocesses."""
+import importlib.util
 import json
 import os
 import random
@@ -116,14 +117,29 @@ def test_two_process_search_equals_one_process_search(setup, tmp_path):
     assert read_result(work_dir) == read_result(setup['reference'])
 
 
-def test_search_tool_refuses_a_config_without_the_search_loop(tmp_path):
+def load_tool():
+    spec = importlib.util.spec_from_file_location(
+        'search_tool', REPO_ROOT / 'tools' / 'search.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_search_tool_refuses_bad_arguments(tmp_path):
+    tool = load_tool()
     config = REPO_ROOT / 'configs' / 'supernet' / (
         'faster-rcnn_detnas-supernet-300M_fpn_8xb2-90k_coco.py')
     ckpt = tmp_path / 'x.pth'
     ckpt.write_bytes(b'')
-    result = subprocess.run(
-        [sys.executable, 'tools/search.py', str(config), str(ckpt)],
-        cwd=REPO_ROOT, env=ENV, timeout=TIMEOUT, capture_output=True,
-        text=True)
-    assert result.returncode != 0
-    assert 'EvolutionSearchLoop' in result.stderr
+    with pytest.raises(ValueError, match='EvolutionSearchLoop'):
+        tool.build_cfg(tool.parse_args([str(config), str(ckpt)]))
+    search_config = REPO_ROOT / 'configs' / 'search' / (
+        'search_faster-rcnn_detnas-supernet-tiny_fpn_3x8_coco-tiny.py')
+    with pytest.raises(ValueError, match='not a file'):
+        tool.build_cfg(
+            tool.parse_args([str(search_config), str(tmp_path / 'no.pth')]))
+    cfg = tool.build_cfg(tool.parse_args(
+        [str(search_config), str(ckpt), '--resume', '--work-dir',
+         str(tmp_path)]))
+    assert cfg.train_cfg.resume is True and cfg.resume is False
+    assert cfg.load_from == str(ckpt) and cfg.work_dir == str(tmp_path)

@@ -588,7 +588,8 @@ class EvolutionSearchLoop(BaseLoop):
         lines = [f'| rank | arch | {self.score_key} | FLOPs (M) | '
                  f'params (M) | found in generation |',
                  '|---:|---|---:|---:|---:|---:|']
-        lines += [f'| {r["rank"]} | `{r["arch"]}` | {r["score"]:.4f} | '
+        # GitHub markdown splits table cells at every unescaped '|'.
+        lines += [f'| {r["rank"]} | `{_md(r["arch"])}` | {r["score"]:.4f} | '
                   f'{r["flops"] / 1e6:.1f} | {r["params"] / 1e6:.3f} | '
                   f'{r["generation"]} |' for r in rows]
         atomic_write_text(osp.join(self.work_dir, TOPK_TABLE),
@@ -632,6 +633,10 @@ class EvolutionSearchLoop(BaseLoop):
             f'{state["num_cache_hits"]} cache hits, '
             f'{_format_seconds(state["seconds"])}; top-{self.top_k}:\n'
             f'{table}\nOutputs in {self.work_dir}')
+
+
+def _md(text: str) -> str:
+    return text.replace('|', '\\|')
 
 
 def _broadcast(obj):
