@@ -56,11 +56,13 @@ def batch(model, size, seed):
     images, samples = [], []
     for i in range(2):
         images.append(
-            torch.randint(0, 256, (3, size, size), generator=gen,
-                          dtype=torch.uint8))
+            torch.randint(
+                0, 256, (3, size, size), generator=gen, dtype=torch.uint8))
         sample = DetDataSample(
-            metainfo=dict(img_shape=(size, size), ori_shape=(size, size),
-                          scale_factor=(1.0, 1.0)))
+            metainfo=dict(
+                img_shape=(size, size),
+                ori_shape=(size, size),
+                scale_factor=(1.0, 1.0)))
         sample.gt_instances = InstanceData(
             bboxes=torch.tensor([[8.0, 10.0, 70.0, 90.0]]) + i,
             labels=torch.tensor([i]))
@@ -85,10 +87,9 @@ def step(ddp, optimizer, data, inspect=None):
 
 
 def unused_grads_are_none(supernet):
-    return all(
-        p.grad is None for block in supernet.blocks
-        for choice, op in block.ops.items() if int(choice) != block.choice
-        for p in op.parameters())
+    return all(p.grad is None for block in supernet.blocks
+               for choice, op in block.ops.items()
+               if int(choice) != block.choice for p in op.parameters())
 
 
 def worker(rank, args, port, result_file):
@@ -100,12 +101,11 @@ def worker(rank, args, port, result_file):
     replace_sync_bn(cfg.model)
     wrappers = {}
     for name, standalone, find in (('supernet', False, True),
-                                   ('net+find', True, True),
-                                   ('net', True, False)):
+                                   ('net+find', True, True), ('net', True,
+                                                              False)):
         model = build(cfg, standalone).train()
         ddp = DistributedDataParallel(model, find_unused_parameters=find)
-        optimizer = torch.optim.SGD(model.parameters(), lr=1e-3,
-                                    momentum=0.9)
+        optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
         wrappers[name] = (ddp, optimizer)
     supernet = wrappers['supernet'][0].module.backbone
     rng = random.Random(0)  # same seed on both ranks: same paths
@@ -128,8 +128,10 @@ def worker(rank, args, port, result_file):
             input_size=args.size,
             images_per_process=2,
             processes=2,
-            median_step_s={k: statistics.median(v)
-                           for k, v in times.items()},
+            median_step_s={
+                k: statistics.median(v)
+                for k, v in times.items()
+            },
             params_all_reduced={
                 name: sum(p.numel() for p in ddp.module.parameters())
                 for name, (ddp, _) in wrappers.items()
@@ -137,7 +139,9 @@ def worker(rank, args, port, result_file):
             unused_ops_keep_grad_none=all(checks))
         base = summary['median_step_s']['net']
         summary['ratio_to_net'] = {
-            k: v / base for k, v in summary['median_step_s'].items()}
+            k: v / base
+            for k, v in summary['median_step_s'].items()
+        }
         with open(result_file, 'w') as f:
             json.dump(summary, f, indent=1)
     dist.destroy_process_group()

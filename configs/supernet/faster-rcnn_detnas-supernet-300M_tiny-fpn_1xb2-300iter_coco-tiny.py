@@ -26,8 +26,7 @@ model = dict(
     roi_head=dict(
         bbox_roi_extractor=dict(out_channels=width),
         bbox_head=dict(
-            in_channels=width, conv_out_channels=width,
-            fc_out_channels=256)),
+            in_channels=width, conv_out_channels=width, fc_out_channels=256)),
     train_cfg=dict(
         rpn_proposal=dict(nms_pre=500, max_per_img=200),
         rcnn=dict(sampler=dict(num=128))),

@@ -20,10 +20,10 @@ _SUPERNET_TYPES = ('DetNASSupernet', 'detnas_mm.DetNASSupernet')
 _NET_TYPES = ('DetNASNet', 'detnas_mm.DetNASNet')
 
 
-def detector_cost(config: Union[str, Config],
-                  arch: Optional[Union[str, Sequence[int]]] = None,
-                  input_hw: Optional[Union[int, Sequence[int]]] = None
-                  ) -> dict:
+def detector_cost(
+        config: Union[str, Config],
+        arch: Optional[Union[str, Sequence[int]]] = None,
+        input_hw: Optional[Union[int, Sequence[int]]] = None) -> dict:
     """Count the FLOPs and params of a detector config with an arch.
 
     The backbone is built as a standalone :class:`DetNASNet` with ``arch``,

@@ -51,11 +51,13 @@ def _tiny_batch(model, size=64):
     from mmengine.structures import InstanceData
     images, samples = [], []
     for i in range(2):
-        images.append(torch.randint(0, 256, (3, size, size),
-                                    dtype=torch.uint8))
+        images.append(
+            torch.randint(0, 256, (3, size, size), dtype=torch.uint8))
         sample = DetDataSample(
-            metainfo=dict(img_shape=(size, size), ori_shape=(size, size),
-                          scale_factor=(1.0, 1.0)))
+            metainfo=dict(
+                img_shape=(size, size),
+                ori_shape=(size, size),
+                scale_factor=(1.0, 1.0)))
         sample.gt_instances = InstanceData(
             bboxes=torch.tensor([[4.0, 6.0, 40.0, 50.0]]) + i,
             labels=torch.tensor([i]))
@@ -73,8 +75,8 @@ def test_configs_are_found():
         assert name in names
 
 
-@pytest.mark.parametrize('config', DETECTION_CONFIGS,
-                         ids=_ids(DETECTION_CONFIGS))
+@pytest.mark.parametrize(
+    'config', DETECTION_CONFIGS, ids=_ids(DETECTION_CONFIGS))
 def test_config_builds_and_predicts(config):
     cfg = Config.fromfile(config)
     model = _build(cfg)
@@ -98,8 +100,8 @@ TRAIN_STEP_CONFIGS = [
 ]
 
 
-@pytest.mark.parametrize('config', TRAIN_STEP_CONFIGS,
-                         ids=_ids(TRAIN_STEP_CONFIGS))
+@pytest.mark.parametrize(
+    'config', TRAIN_STEP_CONFIGS, ids=_ids(TRAIN_STEP_CONFIGS))
 def test_train_step_trains_only_the_path(config):
     model = _build(Config.fromfile(config))
     supernet = model.backbone
@@ -116,8 +118,8 @@ def test_train_step_trains_only_the_path(config):
     assert all(p.grad is not None for p in model.neck.parameters())
 
 
-@pytest.mark.parametrize('config', DETECTION_CONFIGS,
-                         ids=_ids(DETECTION_CONFIGS))
+@pytest.mark.parametrize(
+    'config', DETECTION_CONFIGS, ids=_ids(DETECTION_CONFIGS))
 def test_syncbn_everywhere(config):
     cfg = Config.fromfile(config)
     assert cfg.norm_cfg['type'] == 'SyncBN'
@@ -125,13 +127,14 @@ def test_syncbn_everywhere(config):
     supernet = model.backbone
 
     def sync_bns(module):
-        return [m for m in module.modules()
-                if isinstance(m, torch.nn.SyncBatchNorm)]
+        return [
+            m for m in module.modules()
+            if isinstance(m, torch.nn.SyncBatchNorm)
+        ]
 
     # No plain BN anywhere in the detector.
     norms = [m for m in model.modules() if isinstance(m, _BatchNorm)]
-    assert norms and all(
-        isinstance(m, torch.nn.SyncBatchNorm) for m in norms)
+    assert norms and all(isinstance(m, torch.nn.SyncBatchNorm) for m in norms)
     assert sync_bns(supernet.stem)
     for block in supernet.blocks:
         assert len(block.ops) == len(supernet.space.choices)

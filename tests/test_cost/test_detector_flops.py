@@ -17,8 +17,8 @@ PUBLISHED = '2120|2112|33130031|3132'
 PLAIN = '0000|0000|00000000|0000'
 
 
-@pytest.mark.parametrize('config', [FASTER_RCNN, RETINANET],
-                         ids=['faster-rcnn', 'retinanet'])
+@pytest.mark.parametrize(
+    'config', [FASTER_RCNN, RETINANET], ids=['faster-rcnn', 'retinanet'])
 def test_archs_differ_by_their_backbones(config):
     published = detector_cost(str(config), PUBLISHED, (64, 96))
     plain = detector_cost(str(config), PLAIN, (64, 96))

@@ -48,8 +48,11 @@ def _data_options(data_root, train_ann):
 
 def _split(coco_data_root, tmp_path):
     out_dir = tmp_path / 'split'
-    split_coco(coco_data_root / 'annotations' / 'instances_train2017.json',
-               out_dir, num_search=20, seed=0)
+    split_coco(
+        coco_data_root / 'annotations' / 'instances_train2017.json',
+        out_dir,
+        num_search=20,
+        seed=0)
     return out_dir / 'train_remain.json'
 
 
@@ -77,16 +80,27 @@ def test_train_cpu_config(coco_data_root, tmp_path, tmp_work_dir):
     options, _ = _data_options(coco_data_root, train_ann)
     iters = 4
     cmd = [
-        sys.executable, 'tools/train.py', str(CONFIG), '--work-dir',
-        str(tmp_work_dir), '--cfg-options', *options,
-        f'train_cfg.max_iters={iters}', 'default_hooks.logger.interval=1',
+        sys.executable,
+        'tools/train.py',
+        str(CONFIG),
+        '--work-dir',
+        str(tmp_work_dir),
+        '--cfg-options',
+        *options,
+        f'train_cfg.max_iters={iters}',
+        'default_hooks.logger.interval=1',
         'custom_hooks.0.record_paths=True',
         # After 4 iterations no box scores 0.05; keep them all, so that the
         # COCO metric has detections to score.
         'model.test_cfg.rcnn.score_thr=0.0'
     ]
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=_env(),
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        cmd,
+        cwd=REPO_ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
     scalars = _scalars(tmp_work_dir)
@@ -99,8 +113,10 @@ def test_train_cpu_config(coco_data_root, tmp_path, tmp_work_dir):
 
     paths = [line['arch'] for line in _record(tmp_work_dir, 0)]
     assert len(paths) == iters and len(set(paths)) > 1
-    ckpt = torch.load(tmp_work_dir / f'iter_{iters}.pth', map_location='cpu',
-                      weights_only=False)
+    ckpt = torch.load(
+        tmp_work_dir / f'iter_{iters}.pth',
+        map_location='cpu',
+        weights_only=False)
     assert 'path_sampler' in ckpt
     # A supernet checkpoint: every choice op of every block is saved.
     assert all(f'backbone.stages.0.0.ops.{c}.' in ' '.join(ckpt['state_dict'])
@@ -121,13 +137,19 @@ def test_dist_train_same_paths_on_both_ranks(coco_data_root, tmp_path,
     env = _env()
     env['PORT'] = str(_free_port())
     cmd = [
-        'bash', 'tools/dist_train.sh', str(CONFIG), '2', '--work-dir',
+        'bash', 'tools/dist_train.sh',
+        str(CONFIG), '2', '--work-dir',
         str(tmp_work_dir), '--cfg-options', *options,
         f'train_cfg.max_iters={iters}', 'train_cfg.val_begin=1000',
         'default_hooks.logger.interval=1', 'custom_hooks.0.record_paths=True'
     ]
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True,
-                          text=True, timeout=600)
+    proc = subprocess.run(
+        cmd,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-6000:]
     # torch's SyncBN needs GPUs; the CPU run trains with BN instead.

@@ -6,8 +6,7 @@ max_iters = 22500
 train_cfg = dict(max_iters=max_iters, val_interval=2500)
 param_scheduler = [
     dict(
-        type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
-        end=500),
+        type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
     dict(
         type='MultiStepLR',
         begin=0,
