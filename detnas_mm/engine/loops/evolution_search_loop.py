@@ -8,26 +8,24 @@ the config has (CocoMetric, VOCMetric, mmpretrain's Accuracy).
 """
 import copy
 import json
-import os
 import os.path as osp
 import time
-from functools import partial
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 from mmengine import dist
 from mmengine.model import is_model_wrapper
-from mmengine.registry import DATASETS, FUNCTIONS
 from mmengine.runner.base_loop import BaseLoop
-from torch.utils.data import DataLoader
 
-from detnas_mm.datasets.search_split import check_search_split
 from detnas_mm.engine.bn_recalibration import (forward_tensor_mode,
                                                recalibrate_bn)
 from detnas_mm.engine.evolution import (ArchConstraint, crossover, draw_unique,
                                         mutate, random_arch)
 from detnas_mm.engine.hooks.path_sampler_hook import find_supernet
+from detnas_mm.engine.search_data import (build_calibration_loader,
+                                          dataset_pipeline,
+                                          refuse_bad_search_split)
 from detnas_mm.engine.search_plots import plot_op_frequency, plot_search
 from detnas_mm.engine.search_state import (STATE_FILE, atomic_write_json,
                                            atomic_write_text, load_state,
@@ -182,14 +180,15 @@ class EvolutionSearchLoop(BaseLoop):
         self.evaluator = runner.build_evaluator(search_evaluator)
         self.evaluator.dataset_meta = getattr(
             self.search_dataloader.dataset, 'metainfo', None)
-        pipeline = _dataset_pipeline(search_dataloader['dataset'])
-        self.dataloader, self.calibration_images = self._calibration_loader(
-            dataloader, pipeline, num_calibration_images,
-            calibration_batch_size, calibration_num_workers)
+        self.dataloader, self.calibration_images = build_calibration_loader(
+            dataloader, dataset_pipeline(search_dataloader['dataset']),
+            num_calibration_images, calibration_batch_size,
+            calibration_num_workers, seed, self.model)
         if check_split:
-            self._check_split(dataloader['dataset'],
-                              search_dataloader['dataset'],
-                              cfg.get('test_dataloader'))
+            refuse_bad_search_split(
+                search_dataloader['dataset'], dataloader['dataset'],
+                cfg.get('test_dataloader'), self.search_dataloader.dataset,
+                self.dataloader.dataset)
         self.settings = json.loads(json.dumps(dict(
             space=list(self.space.signature()),
             num_generations=num_generations,
@@ -250,88 +249,6 @@ class EvolutionSearchLoop(BaseLoop):
         if not 0 <= mutation_prob <= 1:
             raise ValueError(f'mutation_prob must be in [0, 1], got '
                              f'{mutation_prob!r}')
-
-    def _calibration_loader(self, train_loader_cfg, pipeline, num_images,
-                            batch_size, num_workers):
-        """A fixed, seeded subset of the training images, batched once.
-
-        The batches are the same for any number of ranks; rank r takes
-        batches r, r + world_size, ... With per-process BN (CPU) every
-        batch's statistics are then those of a single-process run, so the
-        recalibrated statistics do not depend on the world size.
-        """
-        cfg = copy.deepcopy(train_loader_cfg)
-        dataset_cfg = cfg['dataset']
-        if pipeline is not None:
-            _set_pipeline(dataset_cfg, pipeline)
-        dataset = DATASETS.build(dataset_cfg) if isinstance(
-            dataset_cfg, dict) else dataset_cfg
-        rng = np.random.default_rng(self.seed)
-        count = min(num_images, len(dataset))
-        indices = sorted(int(i) for i in rng.permutation(len(dataset))[:count])
-        batch_size = batch_size or cfg.get('batch_size', 1)
-        batches = [indices[i:i + batch_size]
-                   for i in range(0, len(indices), batch_size)]
-        rank, world_size = dist.get_rank(), dist.get_world_size()
-        if world_size > 1 and len(batches) % world_size:
-            has_sync_bn = any(isinstance(m, torch.nn.SyncBatchNorm)
-                              for m in self.model.modules())
-            if has_sync_bn:
-                # Every SyncBN forward is a collective: ranks must run the
-                # same number of batches.
-                raise ValueError(
-                    f'{len(batches)} calibration batches cannot be shared '
-                    f'evenly by {world_size} ranks with SyncBN: make '
-                    f'num_calibration_images a multiple of world_size x '
-                    f'calibration_batch_size ({world_size * batch_size})')
-        if num_workers is None:
-            num_workers = cfg.get('num_workers', 0)
-        collate_cfg = copy.deepcopy(
-            cfg.get('collate_fn', dict(type='pseudo_collate')))
-        collate_fn = FUNCTIONS.get(collate_cfg.pop('type'))
-        loader = DataLoader(
-            dataset,
-            batch_sampler=batches[rank::world_size],
-            num_workers=num_workers,
-            persistent_workers=num_workers > 0,
-            collate_fn=partial(collate_fn, **collate_cfg))
-        images = []
-        for i in indices:
-            info = dataset.get_data_info(i)
-            images.append(dict(index=i, img_id=info.get('img_id'),
-                               img_path=info.get('img_path')))
-        return loader, images
-
-    def _check_split(self, train_cfg, search_cfg, test_loader_cfg):
-        """Refuse a search split that overlaps training or is the test."""
-        test_cfg = test_loader_cfg['dataset'] if test_loader_cfg else None
-        search_ann = _ann_file(search_cfg)
-        train_ann = _ann_file(train_cfg)
-        test_ann = _ann_file(test_cfg) if test_cfg else None
-        if search_ann and train_ann and (test_ann or test_cfg is None):
-            check_search_split(search_ann, train_ann, test_ann)
-            return
-        # Folder datasets, wrapped datasets: compare the image files.
-        search = _image_paths(self.search_dataloader.dataset)
-        others = [('training set', self.dataloader.dataset)]
-        if test_cfg is not None:
-            test_cfg = copy.deepcopy(test_cfg)
-            _set_pipeline(test_cfg, [])
-            others.append(('test split', DATASETS.build(test_cfg)))
-        for role, dataset in others:
-            # The calibration loader holds the whole training dataset.
-            other = _image_paths(dataset)
-            shared = sorted(search & other)
-            if shared:
-                what = ('is the test split' if role == 'test split'
-                        and search == other else
-                        f'shares {len(shared)} of its {len(search)} images '
-                        f'with the {role}')
-                raise ValueError(
-                    f'The search split {what} (first: {shared[:3]}): '
-                    f'search on images held out of the training set, e.g. '
-                    f'made by tools/dataset/split_search_set.py, never on '
-                    f'the test split')
 
     # The search
 
@@ -650,48 +567,6 @@ def _broadcast(obj):
 def _format_seconds(seconds: float) -> str:
     seconds = int(round(seconds))
     return f'{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}'
-
-
-def _dataset_pipeline(dataset_cfg) -> Optional[list]:
-    """The pipeline of a dataset config (looking inside wrappers)."""
-    if 'pipeline' in dataset_cfg:
-        return copy.deepcopy(dataset_cfg['pipeline'])
-    if 'dataset' in dataset_cfg:
-        return _dataset_pipeline(dataset_cfg['dataset'])
-    if 'datasets' in dataset_cfg:
-        return _dataset_pipeline(dataset_cfg['datasets'][0])
-    return None
-
-
-def _set_pipeline(dataset_cfg, pipeline):
-    """Give a dataset config (and every dataset it wraps) ``pipeline``."""
-    if 'dataset' in dataset_cfg:
-        _set_pipeline(dataset_cfg['dataset'], pipeline)
-    elif 'datasets' in dataset_cfg:
-        for sub in dataset_cfg['datasets']:
-            _set_pipeline(sub, pipeline)
-    else:
-        dataset_cfg['pipeline'] = copy.deepcopy(pipeline)
-
-
-def _ann_file(dataset_cfg) -> Optional[str]:
-    """The annotation file of a plain (unwrapped) dataset config, if any."""
-    if dataset_cfg is None or 'ann_file' not in dataset_cfg:
-        return None
-    ann = dataset_cfg['ann_file']
-    if not ann or not str(ann).endswith(('.json', '.txt')):
-        return None
-    root = dataset_cfg.get('data_root') or ''
-    path = ann if osp.isabs(ann) else osp.join(root, ann)
-    return path if osp.isfile(path) else None
-
-
-def _image_paths(dataset) -> set:
-    paths = set()
-    for i in range(len(dataset)):
-        info = dataset.get_data_info(i)
-        paths.add(os.path.realpath(info['img_path']))
-    return paths
 
 
 def top_k_archs(work_dir: str) -> Sequence[str]:
