@@ -77,7 +77,8 @@ val_cfg = dict(type='detnas_mm.SupernetValLoop', **supernet_val)
 test_cfg = dict(type='detnas_mm.SupernetTestLoop', **supernet_val)
 
 default_hooks = dict(
-    logger=dict(interval=20),
+    # Validation metrics logged at their iteration, not "epoch 0".
+    logger=dict(interval=20, log_metric_by_epoch=False),
     checkpoint=dict(by_epoch=False, interval=10000, max_keep_ckpts=3))
 log_processor = dict(by_epoch=False)
 randomness = dict(seed=0)
