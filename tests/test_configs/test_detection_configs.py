@@ -198,3 +198,32 @@ def test_full_scale_recipe(config):
         num_classes = 80
     head = cfg.model.bbox_head if retina else cfg.model.roi_head.bbox_head
     assert head.num_classes == num_classes
+
+
+def test_pretrained_supernet_loads_through_init_cfg(tmp_path):
+    """The full-scale init_cfg route, on the CPU config's detector."""
+    # What the ImageNet stage saves: an ImageClassifier whose backbone is
+    # the supernet in its ImageNet form (last 1x1 conv), plus a head.
+    torch.manual_seed(0)
+    classifier = DetNASSupernet('300M', out_indices=(4, ))
+    state = {f'backbone.{k}': v for k, v in classifier.state_dict().items()}
+    state['head.fc.weight'] = torch.zeros(10, 1024)
+    checkpoint = tmp_path / 'supernet_in1k.pth'
+    torch.save(dict(state_dict=state), checkpoint)
+
+    full = Config.fromfile(FULL_SCALE[0])
+    cfg = Config.fromfile(
+        [p for p in DETECTION_CONFIGS if '_coco-tiny' in p.name][0])
+    cfg.model.backbone.init_cfg = dict(
+        full.model.backbone.init_cfg, checkpoint=str(checkpoint))
+    model = _build(cfg)
+    model.init_weights()
+    loaded = model.backbone.state_dict()
+    expected = {
+        k[len('backbone.'):]: v
+        for k, v in state.items()
+        if k.startswith('backbone.') and '.conv_last.' not in f'.{k}'
+    }
+    assert set(loaded) == set(expected)
+    for key, value in expected.items():
+        assert torch.equal(loaded[key], value), key
