@@ -70,6 +70,17 @@ def bn_statistics_kept(model: torch.nn.Module):
             m.num_batches_tracked.copy_(count)
 
 
+@contextmanager
+def path_kept(supernet):
+    """Restore the supernet's path on exit."""
+    path = supernet.path
+    try:
+        yield
+    finally:
+        if path is not None:
+            supernet.set_path(path)
+
+
 def _mean_metrics(results: List[Dict]) -> Dict[str, float]:
     """Per key, the mean of the numeric values over several results."""
     keys = [k for k, v in results[0].items() if isinstance(v, Number)]
@@ -185,8 +196,7 @@ class SupernetValLoop(ValLoop):
             runner.model) else runner.model
         supernet = find_supernet(model)
         metrics, records = {}, []
-        with global_rng_kept(), bn_statistics_kept(model):
-            last_path = supernet.path
+        with global_rng_kept(), bn_statistics_kept(model), path_kept(supernet):
             for name, path in self.paths(supernet.space):
                 supernet.set_path(path)
                 recalibrate_bn(model, self._calibration_batches())
@@ -206,8 +216,6 @@ class SupernetValLoop(ValLoop):
                 runner.logger.info(
                     f'{stage} mean over {len(randoms)} random paths: ' +
                     ', '.join(f'{k}: {v:.4f}' for k, v in mean.items()))
-            if last_path is not None:
-                supernet.set_path(last_path)
         self._write_record(records, metrics)
         runner.call_hook(f'after_{stage}_epoch', metrics=metrics)
         runner.call_hook(f'after_{stage}')
