@@ -83,9 +83,9 @@ def parse_args(argv=None):
 # on 2 cores); 'quick' is for tests.
 PRESETS = {
     'default':
-    dict(pretrain_iters=300, finetune_iters=300, num_search=40,
-         population=10, generations=3, top_k=4, calib_images=16,
-         retrain_iters=150, num_random=3),
+    dict(pretrain_iters=200, finetune_iters=600, num_search=50,
+         population=10, generations=3, top_k=3, calib_images=32,
+         retrain_iters=200, num_random=2),
     'quick':
     dict(pretrain_iters=4, finetune_iters=4, num_search=8, population=4,
          generations=2, top_k=2, calib_images=4, retrain_iters=4,
