@@ -200,6 +200,16 @@ def _test_metrics(work_dir: str) -> dict:
     raise RuntimeError(f'no test metrics found in {work_dir}')
 
 
+def _bbox_map(metrics: dict) -> float:
+    """COCO bbox mAP from a metrics dict.
+
+    mmdet's CocoMetric returns no figures at all when a model makes no
+    detection on the whole set; the AP of no detections is 0.
+    """
+    keys = [k for k in metrics if k.endswith('coco/bbox_mAP')]
+    return float(metrics[keys[0]]) if keys else 0.0
+
+
 def _coco_classes(ann_file: str) -> tuple:
     with open(ann_file) as f:
         categories = json.load(f)['categories']
@@ -396,6 +406,13 @@ class Pipeline:
                                   ann_file=self.test_ann)
         _set_num_classes(cfg.model, len(self.classes))
         _set_scale(cfg, self.sizes.get('det_scale', 128))
+        # Models trained for minutes score low: keep every detection (COCO
+        # AP ranks at most the top 100 per image anyway) instead of mmdet's
+        # 0.05 threshold, which would leave most images empty.
+        test_cfg = cfg.model.get('test_cfg') or {}
+        for head in (test_cfg.get('rcnn'), test_cfg):
+            if head is not None and 'score_thr' in head:
+                head['score_thr'] = 0.0
         cfg.randomness = dict(seed=self.seed)
 
     # Stage 3 ---------------------------------------------------------------
@@ -534,7 +551,7 @@ class Pipeline:
                                      'export')
             entry['test'] = self._retrain_and_test(
                 paths['detection'], paths['checkpoint'], arch_dir)
-            entry['test_mAP'] = entry['test'].get('coco/bbox_mAP')
+            entry['test_mAP'] = _bbox_map(entry['test'])
             with open(result_file, 'w') as f:
                 json.dump(entry, f, indent=1)
             results.append(entry)
@@ -564,9 +581,7 @@ class Pipeline:
             _python_tool('test.py', config, finetune['checkpoint'],
                          '--work-dir', work),
             osp.join(out_dir, 'supernet_score.log'), 'supernet scores')
-        metrics = _test_metrics(work)
-        key = next(k for k in metrics if k.endswith('coco/bbox_mAP'))
-        return metrics[key]
+        return _bbox_map(_test_metrics(work))
 
     def _retrain_and_test(self, exported: str, inherited: str,
                           out_dir: str) -> dict:
