@@ -541,7 +541,7 @@ def inherit_weights(supernet_checkpoint: str,
     from mmengine.logging import print_log
     from mmengine.model import revert_sync_batchnorm
     from mmengine.registry import MODELS, init_default_scope
-    from mmengine.runner import Runner, save_checkpoint
+    from mmengine.runner import Runner, save_checkpoint, set_random_seed
 
     from detnas_mm.engine.bn_recalibration import recalibrate_bn
     if num_batches < 0:
@@ -567,6 +567,10 @@ def inherit_weights(supernet_checkpoint: str,
     dataset_meta = meta.get('dataset_meta')
     calibrated = 0
     if data_batches is None and num_batches > 0:
+        # The train pipeline's random transforms (flip, ...) draw from the
+        # global RNGs: seed them, so the same calibration gives the same
+        # statistics in every run.
+        set_random_seed(seed)
         loader = Runner.build_dataloader(cfg.train_dataloader, seed=seed)
         dataset_meta = dataset_meta or getattr(loader.dataset, 'metainfo',
                                                None)
