@@ -3,7 +3,10 @@
 # 500 train / 200 val photos) at 64 px, batch 32, 600 iterations. The full
 # recipe otherwise (SGD, lr linear to 0, no decay on norms and biases, label
 # smoothing, ColorJitter, flip, the official FLOPs-binned path sampler),
-# with lr and crops adapted to this size (below). On a shared machine, run
+# with lr and crops adapted to this size (below). At this size uniform
+# paths leave the supernet only a little above chance (13-15 % top-1 on
+# 10 classes; one path alone reaches 38 %): docs/pretraining.md measures
+# why. On a shared machine, run
 # it with OMP_NUM_THREADS=1 (oversubscribed torch threads run ~10x slower).
 #   python tools/train.py configs/supernet/<this file>
 # Other data (ImageNet folder layout: <root>/train/<class>/, val/<class>/;

@@ -1,0 +1,28 @@
+"""The path-interference study script runs and reports every trained path."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = (Path(__file__).resolve().parents[2] / 'benchmarks' /
+          'supernet_path_interference.py')
+
+
+@pytest.mark.parametrize('schedule,num_paths', [('pool', 2),
+                                                ('uniform', 4)])
+def test_reports_loss_and_top1_of_each_path(builtin_data, tmp_path,
+                                            schedule, num_paths):
+    out = tmp_path / 'result.jsonl'
+    subprocess.run([
+        sys.executable, str(SCRIPT), '--data-root',
+        str(builtin_data['classification']), '--schedule', schedule,
+        '--iters', '3', '--batch-size', '4', '--resize', '40', '--crop',
+        '32', '--out', str(out)
+    ], check=True, capture_output=True)
+    result = json.loads(out.read_text().splitlines()[-1])
+    assert result['schedule'] == schedule and result['iters'] == 3
+    assert len(result['val_top1']) == num_paths
+    assert all(0 <= top1 <= 100 for top1 in result['val_top1'])
+    assert 0 < result['loss_last50'] < 10
