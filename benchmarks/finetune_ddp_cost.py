@@ -33,6 +33,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from torch.nn.parallel import DistributedDataParallel
 
+from detnas_mm.datasets import random_detection_batch
 from detnas_mm.engine.distributed import replace_sync_bn
 
 CONFIG = ('configs/supernet/faster-rcnn_detnas-supernet-300M_tiny-fpn_'
@@ -47,28 +48,6 @@ def build(cfg, standalone):
         model_cfg.backbone.update(type='detnas_mm.DetNASNet', arch=ARCH)
     torch.manual_seed(0)
     return MODELS.build(model_cfg)
-
-
-def batch(model, size, seed):
-    from mmdet.structures import DetDataSample
-    from mmengine.structures import InstanceData
-    gen = torch.Generator().manual_seed(seed)
-    images, samples = [], []
-    for i in range(2):
-        images.append(
-            torch.randint(
-                0, 256, (3, size, size), generator=gen, dtype=torch.uint8))
-        sample = DetDataSample(
-            metainfo=dict(
-                img_shape=(size, size),
-                ori_shape=(size, size),
-                scale_factor=(1.0, 1.0)))
-        sample.gt_instances = InstanceData(
-            bboxes=torch.tensor([[8.0, 10.0, 70.0, 90.0]]) + i,
-            labels=torch.tensor([i]))
-        samples.append(sample)
-    return model.data_preprocessor(
-        dict(inputs=images, data_samples=samples), True)
 
 
 def step(ddp, optimizer, data, inspect=None):
@@ -114,7 +93,8 @@ def worker(rank, args, port, result_file):
     for i in range(args.warmup + args.steps):
         supernet.set_path([rng.choice(b.choices) for b in supernet.blocks])
         for name, (ddp, optimizer) in wrappers.items():
-            data = batch(ddp.module, args.size, seed=i * 2 + rank)
+            data = random_detection_batch(
+                ddp.module, args.size, seed=i * 2 + rank)
             inspect = None
             if name == 'supernet':
                 inspect = lambda: checks.append(  # noqa: E731

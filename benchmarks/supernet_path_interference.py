@@ -1,7 +1,9 @@
 """How fast does the 300M supernet learn as paths share more of its ops?
 
-Trains the ImageNet form of the supernet (backbone with its last 1x1 conv,
-global pooling, dropout 0.2, fc; SGD momentum 0.9, lr decayed linearly to 0,
+Trains the ImageNet-form supernet of the shipped model config
+(``configs/_base_/models/detnas-supernet_in1k.py``: backbone with its last
+1x1 conv, global pooling, dropout 0.2, fc; SGD momentum 0.9, lr decayed
+linearly to 0,
 label smoothing 0.1, wd 4e-5 on conv/fc weights) on images held in memory,
 under one of these path schedules:
 
@@ -36,14 +38,19 @@ import time
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.config import Config
 from mmengine.logging import MMLogger
+from mmpretrain.registry import MODELS
 from PIL import Image
 
 from detnas_mm.engine.bn_recalibration import recalibrate_bn
-from detnas_mm.models.backbones import DetNASSupernet, get_search_space
+from detnas_mm.models.backbones import get_search_space
 from detnas_mm.published_archs import PUBLISHED_ARCHS
+
+MODEL_CONFIG = osp.join(
+    osp.dirname(osp.abspath(__file__)), '..', 'configs', '_base_', 'models',
+    'detnas-supernet_in1k.py')
 
 MEAN = torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1)
 STD = torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1)
@@ -63,20 +70,15 @@ def load_split(root, size):
     return (x - MEAN) / STD, torch.tensor(labels), len(classes)
 
 
-class Classifier(nn.Module):
-    """The supernet's ImageNet form: backbone, pooling, dropout, fc."""
-
-    def __init__(self, space, num_classes):
-        super().__init__()
-        self.backbone = DetNASSupernet(space, out_indices=(4, ))
-        self.backbone.init_weights()
-        self.fc = nn.Linear(self.backbone.space.last_channels, num_classes)
-        nn.init.normal_(self.fc.weight, 0, 0.01)
-        nn.init.zeros_(self.fc.bias)
-
-    def forward(self, x):
-        x = self.backbone(x)[-1].mean((2, 3))
-        return self.fc(F.dropout(x, 0.2, self.training))
+def build_classifier(space, num_classes):
+    """The shipped ImageNet-form model config, for ``num_classes``."""
+    cfg = Config.fromfile(MODEL_CONFIG).model
+    cfg.backbone.space = space
+    cfg.head.num_classes = num_classes
+    cfg.head.in_channels = get_search_space(space).last_channels
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model
 
 
 def path_schedule(name, space, seed, pool_size):
@@ -133,12 +135,12 @@ def main():
         osp.join(args.data_root, 'train'), args.resize)
     x_val, y_val, _ = load_split(osp.join(args.data_root, 'val'), args.resize)
     space = get_search_space(args.space)
-    model = Classifier(space, num_classes)
+    model = build_classifier(args.space, num_classes)
     eval_paths, path_of = path_schedule(args.schedule, space, args.seed,
                                         args.pool_size)
 
-    head = [p for n, p in model.named_parameters() if n.startswith('fc.')]
-    body = [p for n, p in model.named_parameters() if not n.startswith('fc.')]
+    head = list(model.head.parameters())
+    body = list(model.backbone.parameters())
     groups = [
         dict(params=[p for p in body if p.ndim > 1], lr_mult=1.),
         dict(params=[p for p in body if p.ndim <= 1], lr_mult=1.,

@@ -180,6 +180,44 @@ def make_classification_dataset(root,
 # Argument checks
 
 
+def random_detection_batch(model, size=64, num_images=2, seed=0):
+    """A training batch of random images with one box each, preprocessed.
+
+    For checks and timings that need a detector's forward and backward but
+    not real data (image ``i`` has one box of class ``i``).
+
+    Args:
+        model: An mmdet detector; its ``data_preprocessor`` packs the batch.
+        size: Side of the square images.
+        num_images: Images in the batch.
+        seed: Seed of the pixel values.
+
+    Returns:
+        dict: ``inputs`` and ``data_samples``, ready for
+        ``model(**batch, mode='loss')``.
+    """
+    import torch
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+    gen = torch.Generator().manual_seed(seed)
+    box = torch.tensor([[0.125, 0.15, 0.6, 0.75]]) * size
+    images, samples = [], []
+    for i in range(num_images):
+        images.append(
+            torch.randint(
+                0, 256, (3, size, size), generator=gen, dtype=torch.uint8))
+        sample = DetDataSample(
+            metainfo=dict(
+                img_shape=(size, size),
+                ori_shape=(size, size),
+                scale_factor=(1.0, 1.0)))
+        sample.gt_instances = InstanceData(
+            bboxes=box + i, labels=torch.tensor([i]))
+        samples.append(sample)
+    return model.data_preprocessor(
+        dict(inputs=images, data_samples=samples), True)
+
+
 def _check_count(name, value):
     if not isinstance(value, int) or not 1 <= value < _IMAGE_ID_BLOCK:
         raise ValueError(f'{name} must be an int in [1, {_IMAGE_ID_BLOCK}), '

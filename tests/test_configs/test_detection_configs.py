@@ -13,6 +13,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from detnas_mm.datasets import random_detection_batch
 from detnas_mm.models.backbones import DetNASSupernet
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -46,26 +47,6 @@ def _random_path(supernet, seed=0):
     return [rng.choice(block.choices) for block in supernet.blocks]
 
 
-def _tiny_batch(model, size=64):
-    from mmdet.structures import DetDataSample
-    from mmengine.structures import InstanceData
-    images, samples = [], []
-    for i in range(2):
-        images.append(
-            torch.randint(0, 256, (3, size, size), dtype=torch.uint8))
-        sample = DetDataSample(
-            metainfo=dict(
-                img_shape=(size, size),
-                ori_shape=(size, size),
-                scale_factor=(1.0, 1.0)))
-        sample.gt_instances = InstanceData(
-            bboxes=torch.tensor([[4.0, 6.0, 40.0, 50.0]]) + i,
-            labels=torch.tensor([i]))
-        samples.append(sample)
-    return model.data_preprocessor(
-        dict(inputs=images, data_samples=samples), True)
-
-
 def test_configs_are_found():
     names = {p.name for p in DETECTION_CONFIGS}
     for name in ('faster-rcnn_detnas-supernet-300M_fpn_8xb2-90k_coco.py',
@@ -87,7 +68,7 @@ def test_config_builds_and_predicts(config):
     supernet.set_path(_random_path(supernet))
     model.eval()
     with torch.no_grad():
-        results = model(**_tiny_batch(model), mode='predict')
+        results = model(**random_detection_batch(model), mode='predict')
     assert len(results) == 2
     assert results[0].pred_instances.bboxes.shape[-1] == 4
 
@@ -107,7 +88,7 @@ def test_train_step_trains_only_the_path(config):
     supernet = model.backbone
     supernet.set_path(_random_path(supernet, seed=1))
     model.train()
-    losses = model(**_tiny_batch(model), mode='loss')
+    losses = model(**random_detection_batch(model), mode='loss')
     loss, _ = model.parse_losses(losses)
     assert torch.isfinite(loss)
     loss.backward()
