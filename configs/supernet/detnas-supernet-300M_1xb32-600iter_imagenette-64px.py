@@ -46,6 +46,10 @@ train_dataloader = dict(
     batch_size=32,
     num_workers=0,
     persistent_workers=False,
+    # An endless sampler: mmengine's iteration loop sleeps 2 s at every end
+    # of the sampler's epoch (16 iterations here), which took 45 % of the
+    # wall time of a 2400-iteration run (measured).
+    sampler=dict(_delete_=True, type='InfiniteSampler', shuffle=True),
     dataset=dict(
         _delete_=True,
         type='CustomDataset',
