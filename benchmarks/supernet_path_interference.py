@@ -25,6 +25,8 @@ batches of the whole training set: an overfitting test.
     python benchmarks/supernet_path_interference.py --schedule uniform
     python benchmarks/supernet_path_interference.py --schedule pool \\
         --pool-size 8
+    python benchmarks/supernet_path_interference.py --depths 1,1,2,1 \\
+        --iters 2400
 
 Data: an ImageNet-style folder (``<root>/{train,val}/<class>/*.jpg``),
 resized to ``--resize`` px and randomly cropped to ``--crop`` px, flipped.
@@ -115,6 +117,10 @@ def main():
                         choices=['one', 'disjoint', 'pool', 'uniform'])
     parser.add_argument('--pool-size', type=int, default=2)
     parser.add_argument('--space', default='300M')
+    parser.add_argument(
+        '--depths',
+        help='blocks per stage, e.g. 1,1,2,1: the --space widths at '
+        'another depth')
     parser.add_argument('--iters', type=int, default=600)
     parser.add_argument('--batch-size', type=int, default=32)
     parser.add_argument('--lr', type=float, default=0.05)
@@ -135,7 +141,12 @@ def main():
         osp.join(args.data_root, 'train'), args.resize)
     x_val, y_val, _ = load_split(osp.join(args.data_root, 'val'), args.resize)
     space = get_search_space(args.space)
-    model = build_classifier(args.space, num_classes)
+    if args.depths:
+        depths = tuple(int(d) for d in args.depths.split(','))
+        space = get_search_space(
+            dict(space.to_dict(), name=f'{space.name}-{args.depths}',
+                 depths=depths))
+    model = build_classifier(space.to_dict(), num_classes)
     eval_paths, path_of = path_schedule(args.schedule, space, args.seed,
                                         args.pool_size)
 
@@ -195,7 +206,7 @@ def main():
             pred = model(centre(x_val)).argmax(1)
         top1.append(round((pred == y_val).float().mean().item() * 100, 1))
     result = dict(
-        schedule=args.schedule,
+        schedule=args.schedule, depths=list(space.depths),
         pool_size=args.pool_size if args.schedule == 'pool' else None,
         memorize=args.memorize, iters=args.iters,
         lr=args.lr, head_lr_mult=args.head_lr_mult, crop=args.crop,

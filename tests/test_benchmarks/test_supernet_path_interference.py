@@ -26,3 +26,17 @@ def test_reports_loss_and_top1_of_each_path(builtin_data, tmp_path,
     assert len(result['val_top1']) == num_paths
     assert all(0 <= top1 <= 100 for top1 in result['val_top1'])
     assert 0 < result['loss_last50'] < 10
+
+
+def test_depths_option_trains_the_space_at_another_depth(builtin_data,
+                                                         tmp_path):
+    out = tmp_path / 'result.jsonl'
+    subprocess.run([
+        sys.executable, str(SCRIPT), '--data-root',
+        str(builtin_data['classification']), '--depths', '1,1,2,1',
+        '--iters', '3', '--batch-size', '4', '--resize', '40', '--crop',
+        '32', '--out', str(out)
+    ], check=True, capture_output=True)
+    result = json.loads(out.read_text().splitlines()[-1])
+    assert result['depths'] == [1, 1, 2, 1]
+    assert len(result['val_top1']) == 4
