@@ -47,7 +47,9 @@ def test_configs_are_found():
     names = {p.name for p in PRETRAIN_CONFIGS}
     assert {'detnas-supernet-300M_8xb128-300k_in1k.py',
             'detnas-supernet-1.3G_8xb128-300k_in1k.py',
-            'detnas-supernet-300M_1xb32-600iter_imagenette-64px.py'} <= names
+            'detnas-supernet-300M_1xb32-600iter_imagenette-64px.py',
+            'detnas-supernet-5blocks_1xb32-2400iter_imagenette-64px.py'
+            } <= names
 
 
 @pytest.mark.parametrize('path', PRETRAIN_CONFIGS, ids=_ids(PRETRAIN_CONFIGS))

@@ -175,3 +175,21 @@ model = dict(
         k for k in pretrained if k.startswith('conv_last.')}
     for key, value in backbone.items():
         assert torch.equal(value, pretrained[key]), key
+
+
+def test_five_block_config_trains_and_validates_random_paths(
+        imagenet_data_root, tmp_path):
+    config = CONFIG.with_name(
+        'detnas-supernet-5blocks_1xb32-2400iter_imagenette-64px.py')
+    options = tiny_options(imagenet_data_root, 3)
+    run([sys.executable, 'tools/train.py', str(config)] + options, tmp_path)
+    losses, val = logged(tmp_path)
+    assert sorted(losses) == [1, 2, 3]
+    # No published architecture in this space: random paths only.
+    assert 'random0/accuracy/top1' in val and 'fixed/accuracy/top1' not in val
+    archs = [p['arch'] for p in recorded_paths(tmp_path)]
+    assert all(len(arch.replace('|', '')) == 5 for arch in archs), archs
+    state = torch.load(tmp_path / 'iter_3.pth', map_location='cpu',
+                       weights_only=False)['state_dict']
+    blocks = {k.split('.ops.')[0] for k in state if '.ops.' in k}
+    assert len(blocks) == 5, sorted(blocks)
