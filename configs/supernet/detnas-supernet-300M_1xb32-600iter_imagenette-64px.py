@@ -6,7 +6,8 @@
 # with lr and crops adapted to this size (below). At this size uniform
 # paths leave the supernet only a little above chance (13-15 % top-1 on
 # 10 classes; one path alone reaches 38 %): docs/pretraining.md measures
-# why. On a shared machine, run
+# why; detnas-supernet-5blocks_1xb32-2400iter_imagenette-64px.py (same
+# widths, 5 blocks) shows the stage learn on CPU. On a shared machine, run
 # it with OMP_NUM_THREADS=1 (oversubscribed torch threads run ~10x slower).
 #   python tools/train.py configs/supernet/<this file>
 # Other data (ImageNet folder layout: <root>/train/<class>/, val/<class>/;
