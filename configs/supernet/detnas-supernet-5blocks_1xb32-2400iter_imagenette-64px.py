@@ -45,11 +45,10 @@ param_scheduler = [
         end=max_iters)
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
-# No published architecture exists in this space: 5 seeded random paths.
-supernet_val = dict(
-    fixed_arch=None, num_random_paths=5, seed=0, calib_batches=10)
-val_cfg = dict(type='detnas_mm.SupernetValLoop', **supernet_val)
-test_cfg = dict(type='detnas_mm.SupernetTestLoop', **supernet_val)
+# No published architecture exists in this space: the base's 5 seeded
+# random paths only.
+val_cfg = dict(fixed_arch=None)
+test_cfg = dict(fixed_arch=None)
 
 default_hooks = dict(
     logger=dict(interval=100),
