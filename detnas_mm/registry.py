@@ -6,13 +6,12 @@ scope, the mmpretrain scope and mmengine's root alike: mmengine imports
 ``detnas_mm.registry`` on seeing the scope prefix, and the ``locations``
 below import the modules that register the classes.
 """
-from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import LOOPS as MMENGINE_LOOPS
-from mmengine.registry import METRICS as MMENGINE_METRICS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import TASK_UTILS as MMENGINE_TASK_UTILS
-from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
+from mmengine.registry import \
+    WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS
 from mmengine.registry import Registry
 
 MODELS = Registry(
@@ -26,10 +25,7 @@ HOOKS = Registry(
     'hook', parent=MMENGINE_HOOKS, locations=['detnas_mm.engine'])
 LOOPS = Registry(
     'loop', parent=MMENGINE_LOOPS, locations=['detnas_mm.engine'])
-DATASETS = Registry(
-    'dataset', parent=MMENGINE_DATASETS, locations=['detnas_mm.datasets'])
-TRANSFORMS = Registry(
-    'transform', parent=MMENGINE_TRANSFORMS,
-    locations=['detnas_mm.datasets'])
-METRICS = Registry(
-    'metric', parent=MMENGINE_METRICS, locations=['detnas_mm.engine'])
+# The official DetNAS initialisation (detnas_mm.DetNASInit).
+WEIGHT_INITIALIZERS = Registry(
+    'weight initializer', parent=MMENGINE_WEIGHT_INITIALIZERS,
+    locations=['detnas_mm.models'])

@@ -7,7 +7,7 @@ Examples:
     # The best architecture of a finished search, with the weights of the
     # chosen ops inherited from the searched supernet (BN recalibrated)
     python tools/export_arch.py --search-dir work_dirs/search_x \
-        --base faster-rcnn_coco-tiny --inherit-weights --calib-batches 20
+        --base faster-rcnn_coco-tiny --inherit-weights --calib-images 80
 
 Writes ``<out-dir>/<detection config>.py``, ``<out-dir>/<ImageNet
 config>.py`` and, with ``--inherit-weights``,
@@ -19,8 +19,11 @@ import json
 import os.path as osp
 import sys
 
+from detnas_mm.engine.weight_inheritance import inherit_weights
 from detnas_mm.export import (RETRAIN_BASES, export_search_result,
-                              inherit_weights, read_search_result)
+                              read_search_result)
+from detnas_mm.utils.checkpoint import (CheckpointRefusedError,
+                                        safe_checkpoint_loading)
 
 
 def parse_args(argv=None):
@@ -56,9 +59,9 @@ def parse_args(argv=None):
         help='also write a checkpoint of the chosen ops from this supernet '
         'checkpoint (default with --search-dir: the checkpoint searched)')
     parser.add_argument(
-        '--calib-batches', type=int, default=10,
-        help='training batches to recalibrate BN on for --inherit-weights '
-        '(0 keeps the supernet statistics)')
+        '--calib-images', type=int, default=80,
+        help='training images to recalibrate BN on for --inherit-weights, '
+        'as the search does (0 keeps the supernet statistics)')
     parser.add_argument('--score', type=float, help='search score')
     parser.add_argument(
         '--score-key', default='coco/bbox_mAP', help='metric of --score')
@@ -67,9 +70,9 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.arch is not None and args.space is None:
         parser.error('--arch needs --space (300M, 1.3G, 3.8G)')
-    if args.calib_batches < 0:
-        parser.error(f'--calib-batches must be >= 0, got '
-                     f'{args.calib_batches}')
+    if args.calib_images < 0:
+        parser.error(f'--calib-images must be >= 0, got '
+                     f'{args.calib_images}')
     return args
 
 
@@ -90,19 +93,25 @@ def main(argv=None):
     supernet_ckpt = args.inherit_weights
     if supernet_ckpt == 'search':
         if not searched_ckpt:
-            sys.exit('--inherit-weights without a path needs --search-dir '
-                     'with the checkpoint searched in best_arch.json')
+            sys.exit('error: --inherit-weights without a path needs '
+                     '--search-dir with the checkpoint searched in '
+                     'best_arch.json')
         supernet_ckpt = searched_ckpt
     if supernet_ckpt is not None and not osp.isfile(supernet_ckpt):
-        sys.exit(f'--inherit-weights: no checkpoint at {supernet_ckpt}')
+        sys.exit(f'error: --inherit-weights: no checkpoint at '
+                 f'{supernet_ckpt}')
 
     paths = export_search_result(arch, space, out_dir, args.base,
                                  provenance, args.data_root, args.pretrained)
     if supernet_ckpt is not None:
-        paths['checkpoint'] = inherit_weights(
-            supernet_ckpt, paths['detection'],
-            osp.splitext(paths['detection'])[0] + '_inherited.pth',
-            num_batches=args.calib_batches)
+        try:
+            with safe_checkpoint_loading():
+                paths['checkpoint'] = inherit_weights(
+                    supernet_ckpt, paths['detection'],
+                    osp.splitext(paths['detection'])[0] + '_inherited.pth',
+                    num_calibration_images=args.calib_images)
+        except CheckpointRefusedError as e:
+            sys.exit(f'error: {e} ({supernet_ckpt})')
     if args.json:
         print(json.dumps(paths))
     else:

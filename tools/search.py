@@ -12,14 +12,11 @@ Examples:
     bash tools/dist_search.sh configs/search/<config>.py supernet.pth 8
 """
 import argparse
-import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.config import Config
 
-from detnas_mm.engine.distributed import setup_cpu_distributed
+from detnas_mm.engine import launch
 
 SEARCH_LOOP = 'detnas_mm.EvolutionSearchLoop'
 
@@ -29,40 +26,23 @@ def parse_args(argv=None):
         description='Search the paths of a supernet by evolution')
     parser.add_argument('config', help='search config file path')
     parser.add_argument('checkpoint', help='trained supernet checkpoint')
-    parser.add_argument('--work-dir', help='where the search writes')
+    launch.add_common_args(parser, 'where the search writes')
     parser.add_argument(
         '--resume', action='store_true',
         help='continue the search saved in the work dir '
         '(search_state.json)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, key=value')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    args = launch.parse_args(parser, argv)
+    if not osp.isfile(args.checkpoint):
+        parser.error(f'checkpoint {args.checkpoint!r} is not a file')
     return args
 
 
 def build_cfg(args) -> Config:
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = launch.load_config(args)
     loop_type = cfg.get('train_cfg', {}).get('type')
     if loop_type not in (SEARCH_LOOP, 'EvolutionSearchLoop'):
         raise ValueError(f'{args.config}: train_cfg.type must be '
                          f'{SEARCH_LOOP!r} for a search, got {loop_type!r}')
-    if not osp.isfile(args.checkpoint):
-        raise ValueError(f'checkpoint {args.checkpoint!r} is not a file')
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
     # The search resumes from its own state file, not from a training
     # checkpoint: the Runner only loads the supernet weights.
     cfg.load_from, cfg.resume = args.checkpoint, False
@@ -72,13 +52,7 @@ def build_cfg(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = build_cfg(args)
-    setup_cpu_distributed(cfg, args.launcher)
-    if 'runner_type' in cfg:
-        runner = RUNNERS.build(cfg)
-    else:
-        runner = Runner.from_cfg(cfg)
-    runner.train()
+    launch.run(build_cfg(args), lambda runner: runner.train())
 
 
 if __name__ == '__main__':

@@ -1,85 +1,12 @@
-"""Data of the search: the calibration set and the search-split checks."""
+"""The search split must be held out: checks before any evaluation."""
 import copy
 import os
 import os.path as osp
-from functools import partial
-from typing import List, Optional, Tuple
+from typing import Optional
 
-import numpy as np
-import torch
-from mmengine import dist
-from mmengine.registry import DATASETS, FUNCTIONS
-from torch.utils.data import DataLoader
+from mmengine.registry import DATASETS
 
 from detnas_mm.datasets.search_split import check_search_split
-
-
-def build_calibration_loader(
-        train_loader_cfg: dict, pipeline: Optional[list], num_images: int,
-        batch_size: Optional[int], num_workers: Optional[int], seed: int,
-        model: torch.nn.Module) -> Tuple[DataLoader, List[dict]]:
-    """A fixed, seeded subset of the training images, batched once.
-
-    The batches are the same for any number of ranks; rank r takes
-    batches r, r + world_size, ... With per-process BN (CPU) every
-    batch's statistics are then those of a single-process run, so the
-    recalibrated statistics do not depend on the world size.
-
-    Args:
-        train_loader_cfg: The config's ``train_dataloader``.
-        pipeline: Pipeline to load the images with (the search split's:
-            deterministic), or None to keep the training one.
-        num_images: Images to draw (all if the set is smaller).
-        batch_size: Images per batch (default: the train loader's).
-        num_workers: Loader workers (default: the train loader's).
-        seed: Seed of the draw.
-        model: The model (to refuse uneven batches with SyncBN).
-
-    Returns:
-        tuple: This rank's loader, and the drawn images (dataset index,
-        image id and path).
-    """
-    cfg = copy.deepcopy(train_loader_cfg)
-    dataset_cfg = cfg['dataset']
-    if pipeline is not None:
-        _set_pipeline(dataset_cfg, pipeline)
-    dataset = DATASETS.build(dataset_cfg) if isinstance(
-        dataset_cfg, dict) else dataset_cfg
-    rng = np.random.default_rng(seed)
-    count = min(num_images, len(dataset))
-    indices = sorted(int(i) for i in rng.permutation(len(dataset))[:count])
-    batch_size = batch_size or cfg.get('batch_size', 1)
-    batches = [indices[i:i + batch_size]
-               for i in range(0, len(indices), batch_size)]
-    rank, world_size = dist.get_rank(), dist.get_world_size()
-    if world_size > 1 and len(batches) % world_size:
-        has_sync_bn = any(isinstance(m, torch.nn.SyncBatchNorm)
-                          for m in model.modules())
-        if has_sync_bn:
-            # Every SyncBN forward is a collective: ranks must run the
-            # same number of batches.
-            raise ValueError(
-                f'{len(batches)} calibration batches cannot be shared '
-                f'evenly by {world_size} ranks with SyncBN: make '
-                f'num_calibration_images a multiple of world_size x '
-                f'calibration_batch_size ({world_size * batch_size})')
-    if num_workers is None:
-        num_workers = cfg.get('num_workers', 0)
-    collate_cfg = copy.deepcopy(
-        cfg.get('collate_fn', dict(type='pseudo_collate')))
-    collate_fn = FUNCTIONS.get(collate_cfg.pop('type'))
-    loader = DataLoader(
-        dataset,
-        batch_sampler=batches[rank::world_size],
-        num_workers=num_workers,
-        persistent_workers=num_workers > 0,
-        collate_fn=partial(collate_fn, **collate_cfg))
-    images = []
-    for i in indices:
-        info = dataset.get_data_info(i)
-        images.append(dict(index=i, img_id=info.get('img_id'),
-                           img_path=info.get('img_path')))
-    return loader, images
 
 
 def refuse_bad_search_split(search_cfg: dict, train_cfg: dict,
@@ -121,17 +48,6 @@ def refuse_bad_search_split(search_cfg: dict, train_cfg: dict,
                 f'search on images held out of the training set, e.g. '
                 f'made by tools/dataset/split_search_set.py, never on '
                 f'the test split')
-
-
-def dataset_pipeline(dataset_cfg) -> Optional[list]:
-    """The pipeline of a dataset config (looking inside wrappers)."""
-    if 'pipeline' in dataset_cfg:
-        return copy.deepcopy(dataset_cfg['pipeline'])
-    if 'dataset' in dataset_cfg:
-        return dataset_pipeline(dataset_cfg['dataset'])
-    if 'datasets' in dataset_cfg:
-        return dataset_pipeline(dataset_cfg['datasets'][0])
-    return None
 
 
 def _set_pipeline(dataset_cfg, pipeline):

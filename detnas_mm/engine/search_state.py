@@ -1,38 +1,16 @@
-"""The resumable state of an evolutionary search, written atomically.
+"""The resumable state of an evolutionary search.
 
-The whole state is one JSON file rewritten after every candidate: a kill
-at any moment leaves either the previous or the new file, never a torn one
-(write to a temporary file in the same folder, fsync, ``os.replace``).
+The whole state is one JSON file rewritten (atomically) after every
+candidate: a kill at any moment leaves either the previous or the new
+file, never a torn one.
 """
 import json
-import os
-import tempfile
 from typing import Any, Dict
 
 STATE_FILE = 'search_state.json'
-STATE_VERSION = 1
-
-
-def atomic_write_text(path: str, text: str) -> None:
-    """Replace ``path`` with ``text`` so readers see old or new, not half."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix='.' + os.path.basename(path) + '.')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def atomic_write_json(path: str, obj: Any, indent=None) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=indent) + '\n')
+# 2: no revisits (no cache hits), the ranking check, the FLOPs count and
+# BN averaging in the settings.
+STATE_VERSION = 2
 
 
 def new_state(settings: Dict[str, Any], rng_state: dict) -> Dict[str, Any]:
@@ -42,10 +20,12 @@ def new_state(settings: Dict[str, Any], rng_state: dict) -> Dict[str, Any]:
     of the current generation), ``candidates`` (its gene strings, the
     queue), ``next_candidate`` (index of the next one to score), ``rng``
     (numpy bit-generator state after drawing the current generation),
-    ``cache`` (gene string -> record of its evaluation), ``top_k`` (gene
-    strings, best first), ``history`` (one summary per finished
-    generation), ``log`` (one entry per scored candidate, what
-    ``search_log.jsonl`` holds), ``num_evaluations`` and ``num_cache_hits``.
+    ``cache`` (gene string -> record of its evaluation: every path
+    evaluated, never drawn again), ``top_k`` (gene strings, best first),
+    ``history`` (one summary per finished generation), ``log`` (one entry
+    per scored candidate, what ``search_log.jsonl`` holds), ``ranking``
+    (the check that the scores can rank paths, after generation 0) and
+    ``num_evaluations``.
     """
     return dict(
         version=STATE_VERSION,
@@ -58,8 +38,8 @@ def new_state(settings: Dict[str, Any], rng_state: dict) -> Dict[str, Any]:
         top_k=[],
         history=[],
         log=[],
+        ranking=None,
         num_evaluations=0,
-        num_cache_hits=0,
         seconds=0.0)
 
 
@@ -74,7 +54,10 @@ def load_state(path: str, settings: Dict[str, Any]) -> Dict[str, Any]:
         state = json.load(f)
     if state.get('version') != STATE_VERSION:
         raise ValueError(f'{path} has state version {state.get("version")}'
-                         f', this code reads version {STATE_VERSION}')
+                         f', this code reads version {STATE_VERSION}: '
+                         f'finish that search with the detnas_mm version '
+                         f'that started it, or start a new one in another '
+                         f'work dir')
     saved = state['settings']
     differ = sorted(k for k in set(saved) | set(settings)
                     if saved.get(k) != settings.get(k))

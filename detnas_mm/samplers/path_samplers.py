@@ -6,12 +6,14 @@ state (RNG and any pending schedule) goes into checkpoints so a resumed run
 continues the same sequence.
 """
 import copy
+import logging
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine import dist
+from mmengine.logging import print_log
 
-from detnas_mm.cost.lookup_table import get_cost_table
+from detnas_mm.cost.lookup_table import check_flops_count, get_cost_table
 from detnas_mm.models.backbones.search_space import SpaceLike, get_search_space
 from detnas_mm.registry import TASK_UTILS
 
@@ -69,12 +71,14 @@ class UniformPathSampler(BasePathSampler):
 
 @TASK_UTILS.register_module()
 class FlopsConstrainedPathSampler(BasePathSampler):
-    """The official DetNAS sampler: uniform over FLOPs bins, then paths.
+    """The official DetNAS sampler: a FLOPs bin, then a path in it.
 
-    Each draw picks a FLOPs bin uniformly in ``[min_flops, max_flops]`` and
-    then samples uniform paths until one falls into it. If the bin is not
-    hit within ``max_tries`` paths a new bin is drawn, and after
-    ``max_tries`` bins the sampler gives up with an error naming the range.
+    Each draw picks one of ``num_bins`` equal FLOPs bins of
+    ``[min_flops, max_flops]`` uniformly, then draws uniform paths until one
+    falls into it. After ``max_tries`` misses it takes one unconstrained
+    uniform path, as the official ``get_uniform_sample_cand(timeout=500)``
+    of ``Supernet-ImageNet/train.py`` does, and logs it (the count of such
+    fallbacks is in :attr:`num_fallbacks` and in the sampler state).
 
     Args:
         space: The search space.
@@ -82,16 +86,19 @@ class FlopsConstrainedPathSampler(BasePathSampler):
         max_flops: Upper FLOPs bound.
         num_bins: Number of equal FLOPs bins in the range.
         input_size: Input size at which FLOPs are counted (224 as in the
-            paper: the backbone at ImageNet resolution).
-        imagenet_head: Count the ImageNet form's last conv and classifier.
-        max_tries: Paths tried per bin, and bins tried per draw.
+            paper).
+        imagenet_head: Count the ImageNet form's last conv and classifier
+            (the official ImageNet bins do).
+        count: ``'official'`` (conv + linear, the DetNAS code's count) or
+            ``'full'`` (see :mod:`detnas_mm.cost.lookup_table`).
+        max_tries: Uniform paths tried in a bin before the fallback.
         seed: RNG seed.
     """
 
     def __init__(self, space: SpaceLike, min_flops: float, max_flops: float,
-                 num_bins: int = 10, input_size=224,
-                 imagenet_head: bool = False, max_tries: int = 1000,
-                 seed: int = 0):
+                 num_bins: int = 7, input_size=224,
+                 imagenet_head: bool = False, count: str = 'official',
+                 max_tries: int = 500, seed: int = 0):
         super().__init__(space, seed)
         if not min_flops < max_flops:
             raise ValueError(f'min_flops ({min_flops}) must be smaller than '
@@ -101,30 +108,46 @@ class FlopsConstrainedPathSampler(BasePathSampler):
                              f'({max_tries}) must be positive')
         self.table = get_cost_table(self.space, input_size)
         self.imagenet_head = imagenet_head
-        low, high = self.table.bounds(imagenet_head)
+        self.count = check_flops_count(count)
+        low, high = self.table.bounds(imagenet_head, count)
         if max_flops < low or min_flops > high:
             raise ValueError(
                 f'FLOPs range [{min_flops:.4g}, {max_flops:.4g}] is empty '
                 f'for space {self.space.name!r}: its architectures have '
-                f'[{low:.4g}, {high:.4g}] FLOPs at input {input_size}')
+                f'[{low:.4g}, {high:.4g}] FLOPs ({count} count) at input '
+                f'{input_size}')
         self.edges = np.linspace(min_flops, max_flops, num_bins + 1)
         self.max_tries = max_tries
+        self.num_fallbacks = 0
 
     def flops(self, path: Sequence[int]) -> int:
-        return self.table.cost_of_path(path, self.imagenet_head)[0]
+        return self.table.cost_of_path(path, self.imagenet_head,
+                                       self.count)[0]
 
     def _draw(self) -> Path:
+        b = int(self.rng.integers(0, len(self.edges) - 1))
+        low, high = self.edges[b], self.edges[b + 1]
         for _ in range(self.max_tries):
-            b = int(self.rng.integers(0, len(self.edges) - 1))
-            low, high = self.edges[b], self.edges[b + 1]
-            for _ in range(self.max_tries):
-                path = self._uniform_path()
-                if low <= self.flops(path) <= high:
-                    return path
-        raise RuntimeError(
-            f'No path with FLOPs in [{self.edges[0]:.4g}, '
-            f'{self.edges[-1]:.4g}] after {self.max_tries}x{self.max_tries}'
-            f' tries; widen the range or use fewer bins')
+            path = self._uniform_path()
+            if low <= self.flops(path) <= high:
+                return path
+        self.num_fallbacks += 1
+        print_log(
+            f'FlopsConstrainedPathSampler: no path in the FLOPs bin '
+            f'[{low / 1e6:.1f}M, {high / 1e6:.1f}M] after {self.max_tries} '
+            f'draws; took an unconstrained uniform path (as the official '
+            f'sampler does; {self.num_fallbacks} so far)',
+            logger='current', level=logging.WARNING)
+        return self._uniform_path()
+
+    def state_dict(self) -> dict:
+        state = super().state_dict()
+        state['num_fallbacks'] = self.num_fallbacks
+        return state
+
+    def load_state_dict(self, state: dict):
+        super().load_state_dict(state)
+        self.num_fallbacks = state.get('num_fallbacks', 0)
 
 
 @TASK_UTILS.register_module()

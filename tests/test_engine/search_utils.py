@@ -98,6 +98,6 @@ def read_result(work_dir):
         population=list(zip(last['candidates'], last['scores'])),
         top_k=json.loads((work_dir / 'search_topk.json').read_text()),
         best=(best['arch'], best['score'], best['flops']),
-        log=[(e['arch'], e['score'], e['cached']) for e in state['log']],
+        log=[(e['arch'], e['score']) for e in state['log']],
         num_evaluations=state['num_evaluations'],
-        num_cache_hits=state['num_cache_hits'])
+        ranking=state['ranking'])

@@ -52,3 +52,43 @@ def test_only_the_path_is_recalibrated():
     assert any('ops.0.' in k for k in changed)
     assert any('ops.3.' in k for k in changed)
     assert not any('ops.1.' in k or 'ops.2.' in k for k in changed)
+
+
+def test_running_average_is_the_official_exponential_one():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4))
+    batches = [torch.randn(4, 3, 8, 8) * 2 + 1 for _ in range(6)]
+    model.eval()
+    recalibrate_bn(model, batches, run, averaging='running', momentum=0.1)
+    # By hand: statistics reset to 0 / 1, then BN's own update per batch.
+    reference = nn.BatchNorm2d(4, momentum=0.1)
+    with torch.no_grad():
+        for x in batches:
+            reference(model[0](x))
+    torch.testing.assert_close(model[1].running_mean,
+                               reference.running_mean)
+    torch.testing.assert_close(model[1].running_var, reference.running_var)
+    assert model[1].momentum == 0.1 and not model.training
+
+
+def test_the_whole_model_runs_in_training_mode():
+    # As the official recalibration: a detector's RPN and RoI sampler work
+    # as in training, so every module must see training mode.
+    seen = []
+
+    class Probe(nn.Module):
+
+        def forward(self, x):
+            seen.append(self.training)
+            return x
+
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), Probe(), nn.BatchNorm2d(4))
+    model.eval()
+    recalibrate_bn(model, [torch.randn(2, 3, 8, 8)], run)
+    assert seen == [True] and not model.training
+
+
+def test_bad_averaging_is_refused():
+    import pytest
+    with pytest.raises(ValueError, match="averaging must be one of"):
+        recalibrate_bn(nn.BatchNorm2d(2), [], run, averaging='ema')

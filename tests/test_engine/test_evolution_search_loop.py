@@ -8,12 +8,14 @@ from mmengine.runner import Runner
 from search_utils import (REPO_ROOT, TINY_SPACE, make_split, read_result,
                           save_random_supernet, write_det_config)
 
-from detnas_mm.engine.evolution import (ArchConstraint, crossover, draw_unique,
-                                        mutate, random_arch)
+from detnas_mm.cost import ArchConstraint
+from detnas_mm.engine.evolution import (crossover, draw_new, mutate,
+                                        random_arch)
 from detnas_mm.engine.loops import EvolutionSearchLoop
+from detnas_mm.engine.loops.evolution_search_loop import ranking_check
 from detnas_mm.engine.search_plots import op_frequency, pareto_front
-from detnas_mm.engine.search_state import (atomic_write_json, load_state,
-                                           new_state)
+from detnas_mm.engine.search_state import load_state, new_state
+from detnas_mm.utils import atomic_write_json
 from detnas_mm.models.backbones import get_search_space
 
 SPACE = get_search_space(TINY_SPACE)
@@ -67,16 +69,31 @@ def test_mutation_and_crossover_are_seeded_and_stay_in_space():
         SPACE.choices)
 
 
-def test_draw_unique_gives_distinct_archs_within_limits():
+def test_draw_new_gives_unvisited_archs_within_limits():
     constraint = ArchConstraint(SPACE)
     low, high = constraint.table.bounds()
     constraint = ArchConstraint(SPACE, flops_limit=(low + high) / 2)
     rng = np.random.default_rng(0)
-    taken = set()
-    archs = draw_unique(lambda: random_arch(SPACE, rng), 30, constraint,
-                        taken, 10000)
+    visited = {random_arch(SPACE, np.random.default_rng(s))
+               for s in range(50)}
+    taken = set(visited)
+    archs = draw_new(lambda: random_arch(SPACE, rng), 30, constraint,
+                     taken, 10000)
     assert len(archs) == 30 == len(set(archs))
+    assert not set(archs) & visited
+    assert taken == visited | set(archs)
     assert all(constraint.cost(a)[0] <= (low + high) / 2 for a in archs)
+
+
+def test_ranking_check_says_when_scores_cannot_rank():
+    ok = ranking_check([0.1, 0.3, 0.2], 0.3, 0.29, 'coco/bbox_mAP')
+    assert ok['can_rank'] and ok['message'] is None
+    zeros = ranking_check([0.0] * 5, 0.0, 0.0, 'coco/bbox_mAP')
+    assert not zeros['can_rank']
+    assert 'every one of the 5 candidates scored 0' in zeros['message']
+    assert 'detects nothing' in zeros['message']
+    noisy = ranking_check([0.10, 0.11, 0.12], 0.12, 0.09, 'coco/bbox_mAP')
+    assert not noisy['can_rank'] and 'within the noise' in noisy['message']
 
 
 @pytest.mark.parametrize('kwargs, match', [
@@ -158,8 +175,8 @@ def test_errors_are_raised_when_the_loop_is_built(det_setup, idle_runner,
                               ann_file=train))), 'shares'))])[case]
     calls = []
     monkeypatch.setattr(
-        'detnas_mm.engine.loops.evolution_search_loop.recalibrate_bn',
-        lambda *args, **kwargs: calls.append('calibration'))
+        'detnas_mm.engine.loops.evolution_search_loop.score_path',
+        lambda *args, **kwargs: calls.append('scoring'))
     with pytest.raises(ValueError, match=match):
         idle_runner.build_train_loop(dict(base, **kwargs))
     assert calls == []
@@ -169,7 +186,7 @@ def test_runner_train_refuses_before_loading_or_evaluating(
         det_setup, tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(EvolutionSearchLoop, '_evaluate',
-                        lambda self, arch: calls.append(arch))
+                        lambda self, arch, calibration: calls.append(arch))
     cfg = Config.fromfile(str(det_setup['config']))
     cfg.train_cfg.flops_limit = 1e3
     cfg.work_dir = str(tmp_path)
@@ -182,40 +199,36 @@ def test_runner_train_refuses_before_loading_or_evaluating(
     assert not (tmp_path / 'search_state.json').exists()
 
 
-def test_cache_saves_evaluations_and_top_k_has_no_duplicate(
-        det_setup, tmp_path, one_thread):
-    with_cache = tmp_path / 'cache'
-    without = tmp_path / 'no_cache'
-    run_search(det_setup, with_cache)
-    run_search(det_setup, without, use_cache=False)
-    a, b = read_result(with_cache), read_result(without)
-    # Same seed, same scores: the same search either way.
-    assert [x[:2] for x in a['log']] == [x[:2] for x in b['log']]
-    assert a['top_k'] == b['top_k'] and a['best'] == b['best']
-    archs = [x[0] for x in a['log']]
-    assert a['num_evaluations'] == len(set(archs))
-    assert a['num_cache_hits'] == len(archs) - len(set(archs))
-    assert b['num_evaluations'] == len(archs) and b['num_cache_hits'] == 0
-    print(f'\nevaluations with cache {a["num_evaluations"]}, without '
-          f'{b["num_evaluations"]}: ratio '
-          f'{a["num_evaluations"] / b["num_evaluations"]:.2f}')
-    state = json.loads((with_cache / 'search_state.json').read_text())
+def test_every_generation_evaluates_new_archs_only(det_setup, tmp_path,
+                                                   one_thread):
+    work_dir = tmp_path / 'search'
+    run_search(det_setup, work_dir)
+    result = read_result(work_dir)
+    state = json.loads((work_dir / 'search_state.json').read_text())
+    archs = [x[0] for x in result['log']]
+    # No revisits (the official legal()): 3 generations of 6 new archs.
+    assert result['num_evaluations'] == len(archs) == 18 == len(set(archs))
     assert len(state['history']) == 3
     for summary in state['history']:
         assert len(summary['top_k']) == len(set(summary['top_k'])) == 2
         assert len(set(summary['candidates'])) == len(summary['candidates'])
+        assert len(summary['candidates']) == 6
+    # The ranking check ran once, after generation 0.
+    assert state['ranking']['num_scores'] == 6
     # Outputs.
-    lines = (with_cache / 'search_log.jsonl').read_text().splitlines()
+    lines = (work_dir / 'search_log.jsonl').read_text().splitlines()
     assert [json.loads(line)['arch'] for line in lines] == archs
     calibration = json.loads(
-        (with_cache / 'calibration_images.json').read_text())
+        (work_dir / 'calibration_images.json').read_text())
     assert len(calibration['images']) == 4
     for name in ('search_scores.png', 'search_op_frequency.png',
                  'search_topk.md', 'best_arch.json'):
-        assert (with_cache / name).stat().st_size > 0
-    best = json.loads((with_cache / 'best_arch.json').read_text())
-    assert best['arch'] == a['top_k'][0]['arch']
-    exported = list(with_cache.glob('faster-rcnn_detnasnet-custom-*.py'))
+        assert (work_dir / name).stat().st_size > 0
+    best = json.loads((work_dir / 'best_arch.json').read_text())
+    assert best['arch'] == result['top_k'][0]['arch']
+    assert best['flops_count'] == 'official'
+    assert 'can_rank' in best
+    exported = list(work_dir.glob('faster-rcnn_detnasnet-custom-*.py'))
     assert len(exported) == 1
     assert f"arch='{best['arch']}'" in exported[0].read_text()
 
@@ -228,7 +241,7 @@ def test_detector_flops_are_table_plus_a_constant_and_exact(det_setup):
     assert constraint.table.input_size == (64, 64)
     for arch in [(3, 3, 3, 3, 3), (1, 2, 0, 3, 2)]:
         assert constraint.cost(arch)[0] == detector_cost(cfg, arch)['flops']
-    low = constraint.table.bounds()[0] + constraint.extra_flops
+    low = constraint.table.bounds(count='full')[0] + constraint.extra_flops
     with pytest.raises(ValueError, match='flops_limit'):
         ArchConstraint(SPACE, flops_limit=low - 1, flops_mode='detector',
                        input_size=None, detector_config=cfg)

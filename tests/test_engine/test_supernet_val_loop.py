@@ -10,9 +10,9 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from detnas_mm.engine.bn_recalibration import recalibrate_bn
-from detnas_mm.engine.hooks import find_supernet
 from detnas_mm.engine.loops import SupernetTestLoop, SupernetValLoop
+from detnas_mm.engine.path_scoring import recalibrate
+from detnas_mm.models import find_supernet
 from detnas_mm.models.backbones import format_arch
 from detnas_mm.samplers import UniformPathSampler
 
@@ -124,12 +124,13 @@ def test_scores_fixed_and_seeded_random_paths(make_runner):
         (metrics['random0/accuracy/top1'] + metrics['random1/accuracy/top1'])
         / 2)
     # Every score is that of the path after BN recalibration on the
-    # loop's calibration batches, computed here by hand.
+    # loop's calibration set (training images, training pipeline),
+    # evaluated here by hand.
     loop = runner.val_loop
     for name, arch in [('fixed', FIXED), ('random0', randoms[0]),
                        ('random1', randoms[1])]:
         supernet.set_path(arch)
-        recalibrate_bn(model, loop._calib_cache)
+        recalibrate(model, loop._calibration)
         assert top1(model, loop.dataloader) == pytest.approx(
             metrics[f'{name}/accuracy/top1'])
 
@@ -202,8 +203,12 @@ def test_published_arch_name_and_train_loader_default(make_runner):
     loop = runner.build_val_loop(copy.deepcopy(runner.cfg.val_cfg))
     assert isinstance(loop, SupernetValLoop)
     assert format_arch(loop.fixed_path, SPACE) == FIXED
-    batches = loop._calibration_batches()
-    # Three training batches of the train_dataloader's size.
+    batches = [b for _, b in loop._calibration_set(runner.model)]
+    # Three training batches of the train_dataloader's size, loaded with the
+    # training pipeline, the same (augmentation included) at every pass.
     assert len(batches) == 3
     assert all(len(b['inputs']) == 4 for b in batches)
     assert all(b['inputs'][0].shape[-1] == SIZE for b in batches)
+    again = [b for _, b in loop._calibration_set(runner.model)]
+    assert all(torch.equal(x, y) for a, b in zip(batches, again)
+               for x, y in zip(a['inputs'], b['inputs']))

@@ -5,7 +5,6 @@ The runs go through mmdet's own entry points (``mim train mmdet``,
 backbone class, on the shared coco_tiny photos (or the generated stand-in).
 """
 import copy
-import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -16,10 +15,12 @@ from mmdet.apis import DetInferencer
 from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import MODELS, init_default_scope
-from mmengine.runner import Runner, save_checkpoint
+from mmengine.runner import save_checkpoint
 
-from detnas_mm.engine.bn_recalibration import recalibrate_bn
-from detnas_mm.export import export_search_result, inherit_weights
+from detnas_mm.engine.path_scoring import CalibrationSet, recalibrate
+from detnas_mm.engine.weight_inheritance import inherit_weights
+from detnas_mm.export import export_search_result
+from detnas_mm.utils.checkpoint import safe_checkpoint_loading
 
 ARCH = '2120|2112|33130031|3132'
 # Enough to train, validate and test through the real loops, in seconds.
@@ -94,16 +95,19 @@ def test_inherited_weights_give_supernet_detections(exported, tmp_path,
     supernet_ckpt = str(tmp_path / 'supernet.pth')
     save_checkpoint(dict(state_dict=supernet.state_dict()), supernet_ckpt)
 
-    loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
-    batches = list(itertools.islice(loader, 2))
-    inherited = inherit_weights(supernet_ckpt, exported['detection'],
-                                tmp_path / 'inherited.pth',
-                                data_batches=batches)
-    recalibrate_bn(supernet, batches)
+    # The search's recalibration (training pipeline, training mode) on the
+    # same seeded calibration set, in the supernet and in the export.
+    calibration = CalibrationSet(cfg.train_dataloader, 4, seed=0)
+    with safe_checkpoint_loading():
+        inherited = inherit_weights(supernet_ckpt, exported['detection'],
+                                    tmp_path / 'inherited.pth',
+                                    calibration=calibration)
+    recalibrate(supernet, calibration)
     calibrated_ckpt = str(tmp_path / 'supernet_calibrated.pth')
     save_checkpoint(dict(state_dict=supernet.state_dict()), calibrated_ckpt)
 
-    state = torch.load(inherited, map_location='cpu')['state_dict']
+    with safe_checkpoint_loading():
+        state = torch.load(inherited, map_location='cpu')['state_dict']
     backbone = {k for k in state if k.startswith('backbone.')}
     supernet_backbone = {
         k for k in supernet.state_dict() if k.startswith('backbone.')

@@ -53,14 +53,35 @@ def test_fair_sampler_counts_are_equal():
             assert counts == {c: steps // 4 for c in range(4)}
 
 
-def test_flops_sampler_stays_in_range_and_spreads():
-    sampler = FlopsConstrainedPathSampler('300M', 250e6, 330e6, seed=0)
+def test_flops_sampler_official_imagenet_bins():
+    # The official sampler: 7 bins of 10M in [290M, 360M] over the official
+    # count (conv + fc) of the ImageNet form.
+    sampler = FlopsConstrainedPathSampler('300M', 290e6, 360e6, num_bins=7,
+                                          imagenet_head=True, seed=0)
     table = get_cost_table('300M')
-    flops = [table.cost_of_path(sampler.sample())[0] for _ in range(200)]
-    assert 250e6 <= min(flops) and max(flops) <= 330e6
-    # Bins are drawn uniformly, so both halves of the range are visited.
-    assert sum(f < 290e6 for f in flops) > 40
-    assert sum(f >= 290e6 for f in flops) > 40
+    flops = [table.cost_of_path(sampler.sample(), True)[0]
+             for _ in range(200)]
+    # The edge bins are rare among uniform paths: a miss now and then falls
+    # back to an unconstrained path, as officially.
+    assert sampler.num_fallbacks <= 5
+    inside = [f for f in flops if 290e6 <= f <= 360e6]
+    assert len(inside) >= len(flops) - sampler.num_fallbacks
+    # Bins are drawn uniformly, so the top bin is visited as often as any.
+    assert sum(f >= 350e6 for f in flops) > 10
+    assert sum(f < 300e6 for f in flops) > 10
+
+
+def test_flops_sampler_falls_back_to_a_uniform_path(caplog):
+    table = get_cost_table('300M')
+    low = table.bounds()[0]
+    # Only the top bin holds paths (barely): most draws must fall back.
+    sampler = FlopsConstrainedPathSampler('300M', low - 60e6, low + 1e6,
+                                          num_bins=6, max_tries=20, seed=0)
+    paths = [sampler.sample() for _ in range(10)]
+    assert sampler.num_fallbacks >= 5
+    flops = [table.cost_of_path(p)[0] for p in paths]
+    assert max(flops) > low + 1e6  # unconstrained paths came out
+    assert sampler.state_dict()['num_fallbacks'] == sampler.num_fallbacks
 
 
 def test_flops_sampler_empty_range_is_refused():

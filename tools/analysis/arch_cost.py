@@ -1,5 +1,10 @@
 """Print FLOPs and params of a DetNAS architecture.
 
+``flops`` is the official DetNAS count (conv, and the classifier's linear
+layer in the ImageNet form, multiply-accumulates), the one the search's
+``flops_limit`` and the samplers use; ``flops_full`` counts every op (BN
+and pooling included), as mmdet's get_flops.py.
+
 Examples:
     python tools/analysis/arch_cost.py --space 300M \
         --arch 2120|2112|33130031|3132 --imagenet-head
@@ -28,7 +33,7 @@ def parse_args():
                         'linear classifier (the ImageNet form)')
     parser.add_argument('--config',
                         help='detector config: also count the whole '
-                        'detector (backbone + neck + heads)')
+                        'detector (backbone + neck + heads, every op)')
     parser.add_argument('--detector-input', type=int, nargs=2,
                         metavar=('H', 'W'),
                         help='detector input size (default: the scale of '
@@ -53,10 +58,12 @@ def report(args):
                          f'{args.input_size}')
     size = tuple(args.input_size) * (3 - len(args.input_size))
     arch = format_arch(parse_arch(args.arch, args.space), args.space)
-    flops, params = get_cost_table(args.space, size).cost(
-        arch, args.imagenet_head)
+    table = get_cost_table(args.space, size)
+    flops, params = table.cost(arch, args.imagenet_head, 'official')
+    flops_full = table.cost(arch, args.imagenet_head, 'full')[0]
     result = dict(space=args.space, arch=arch, input_size=list(size),
                   imagenet_head=args.imagenet_head, flops=flops,
+                  flops_count='official', flops_full=flops_full,
                   params=params)
     if args.config:
         from detnas_mm.cost.detector_flops import detector_cost
@@ -68,7 +75,9 @@ def report(args):
     what = 'backbone + ImageNet head' if args.imagenet_head else 'backbone'
     print(f'space {args.space}  arch {arch}')
     print(f'{what} at {size[0]}x{size[1]}: '
-          f'{flops / 1e6:.1f}M FLOPs, {params / 1e6:.2f}M params')
+          f'{flops / 1e6:.1f}M FLOPs (official count: conv + linear; '
+          f'{flops_full / 1e6:.1f}M with BN and pooling), '
+          f'{params / 1e6:.2f}M params')
     if args.config:
         det = result['detector']
         print(f'whole detector at {det["input_size"][0]}x'

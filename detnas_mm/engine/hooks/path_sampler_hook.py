@@ -5,23 +5,11 @@ from typing import Optional, Sequence, Union
 
 from mmengine.dist import get_rank
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
-from detnas_mm.models.backbones import DetNASSupernet, format_arch
+from detnas_mm.models.backbones import format_arch
+from detnas_mm.models.utils import find_supernet
 from detnas_mm.registry import HOOKS
 from detnas_mm.samplers import build_path_sampler
-
-
-def find_supernet(model) -> DetNASSupernet:
-    """The :class:`DetNASSupernet` backbone of a (wrapped) model."""
-    if is_model_wrapper(model):
-        model = model.module
-    backbone = getattr(model, 'backbone', None)
-    if not isinstance(backbone, DetNASSupernet):
-        raise TypeError(f'Expected a model whose backbone is a '
-                        f'DetNASSupernet, got backbone '
-                        f'{type(backbone).__name__}')
-    return backbone
 
 
 @HOOKS.register_module()

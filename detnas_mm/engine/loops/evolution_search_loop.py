@@ -10,7 +10,7 @@ import copy
 import json
 import os.path as osp
 import time
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -18,28 +18,26 @@ from mmengine import dist
 from mmengine.model import is_model_wrapper
 from mmengine.runner.base_loop import BaseLoop
 
-from detnas_mm.engine.bn_recalibration import (forward_tensor_mode,
-                                               recalibrate_bn)
-from detnas_mm.engine.evolution import (ArchConstraint, crossover, draw_unique,
-                                        mutate, random_arch)
-from detnas_mm.engine.hooks.path_sampler_hook import find_supernet
-from detnas_mm.engine.search_data import (build_calibration_loader,
-                                          dataset_pipeline,
-                                          refuse_bad_search_split)
+from detnas_mm.cost.constraint import ArchConstraint
+from detnas_mm.engine.evolution import (crossover, draw_new, mutate,
+                                        random_arch)
+from detnas_mm.engine.path_scoring import CalibrationSet, score_path
+from detnas_mm.engine.search_data import refuse_bad_search_split
 from detnas_mm.engine.search_plots import plot_op_frequency, plot_search
-from detnas_mm.engine.search_state import (STATE_FILE, atomic_write_json,
-                                           atomic_write_text, load_state,
-                                           new_state)
-from detnas_mm.models.backbones.search_space import (SEARCH_SPACES,
-                                                     format_arch, parse_arch)
+from detnas_mm.engine.search_state import STATE_FILE, load_state, new_state
+from detnas_mm.export import (export_search_result, get_retrain_base,
+                              write_search_result)
+from detnas_mm.export.search_result import provenance_of
+from detnas_mm.models.backbones.search_space import format_arch, parse_arch
+from detnas_mm.models.utils import find_supernet
 from detnas_mm.registry import LOOPS
+from detnas_mm.utils import atomic_write_json, atomic_write_text
 
 LOG_FILE = 'search_log.jsonl'
 TOPK_JSON = 'search_topk.json'
 TOPK_TABLE = 'search_topk.md'
 SCORES_PNG = 'search_scores.png'
 OPS_PNG = 'search_op_frequency.png'
-BEST_ARCH = 'best_arch.json'
 CALIBRATION_FILE = 'calibration_images.json'
 
 
@@ -47,26 +45,34 @@ CALIBRATION_FILE = 'calibration_images.json'
 class EvolutionSearchLoop(BaseLoop):
     """Evolutionary search over the paths of a DetNAS supernet.
 
-    Generation 0 is ``population_size`` random paths that meet the
-    constraints. Every later generation has ``num_mutation`` mutants and
-    ``num_crossover`` crossovers of the ``top_k`` best paths found so far,
-    and random paths for the rest; a generation holds no duplicate. Each
-    candidate is scored after its BN statistics are recomputed from scratch
-    on a fixed calibration set of training images. Scored paths are cached:
-    a path met again (a mutant equal to its parent, say) costs nothing, and
-    the top-k holds distinct paths.
+    As the official DetNAS search: generation 0 is ``population_size``
+    random paths that meet the constraints; every later generation has
+    ``num_mutation`` mutants and ``num_crossover`` crossovers of the
+    ``top_k`` best paths found so far, and random paths for the rest. A
+    path evaluated before (or already drawn for the generation) is rejected
+    and drawn again, so every generation evaluates ``population_size`` new
+    paths. Each candidate is scored by
+    :func:`~detnas_mm.engine.path_scoring.score_path`: its BN statistics
+    recomputed on a fixed, seeded set of training images (training
+    pipeline, model in training mode), then the evaluator over the search
+    split.
 
     The search split is the config's ``val_dataloader`` and
     ``val_evaluator`` (a search config points them at the held-out search
     split), unless ``search_dataloader``/``search_evaluator`` are given.
-    The calibration images are drawn (seeded) from the config's
-    ``train_dataloader`` dataset and loaded with the search split's
-    pipeline, so every candidate sees the same pixels.
+    The calibration images come from the config's ``train_dataloader``.
 
-    In a distributed run each candidate's work is split over the ranks: the
-    calibration batches are dealt round-robin and the BN sums all-reduced,
-    the search split is sharded by its ``DefaultSampler`` and the evaluator
-    gathers the results; candidates are drawn on rank 0 and broadcast.
+    After generation 0 the loop checks that the scores can rank paths: it
+    re-scores the best candidate with another calibration seed (the noise
+    of a score) and warns, in the log and in the report, when the scores
+    tie or spread no more than that noise (e.g. a supernet that detects
+    nothing on the search split). The search continues.
+
+    In a distributed run each candidate's work is split over the ranks:
+    the calibration batches are dealt round-robin and the BN sums
+    all-reduced, the search split is sharded by its ``DefaultSampler`` and
+    the evaluator gathers the results; candidates are drawn on rank 0 and
+    broadcast.
 
     Args:
         runner: The runner (given by ``Runner.build_train_loop``).
@@ -74,31 +80,36 @@ class EvolutionSearchLoop(BaseLoop):
             runner): source of the calibration images.
         num_generations: Generations (DetNAS: 20).
         population_size: Candidates per generation (50).
-        top_k: Parents kept for the next generation (10).
+        top_k: Parents: the best paths found so far (10).
         num_mutation: Mutants per generation (20).
         mutation_prob: Probability to re-draw each gene of a mutant (0.1).
         num_crossover: Crossovers per generation (20).
         flops_limit: Largest FLOPs (multiply-adds) of a candidate, or None.
         params_limit: Largest backbone params of a candidate, or None.
         flops_input_size: Input size at which FLOPs are counted (224, the
-            paper's backbone FLOPs; the test size in ``'detector'`` mode).
+            paper's; the test size in ``'detector'`` mode).
         flops_mode: ``'backbone'`` or ``'detector'`` (see
-            :class:`~detnas_mm.engine.evolution.ArchConstraint`).
+            :class:`~detnas_mm.cost.constraint.ArchConstraint`).
+        flops_count: ``'official'`` (conv only, the DetNAS search's count)
+            or ``'full'`` (every op, BN included); backbone mode.
         score_key: Metric to maximise, e.g. ``'coco/bbox_mAP'``,
             ``'pascal_voc/mAP'``, ``'accuracy/top1'``.
-        seed: Seed of the evolution and of the calibration-set draw.
-        num_calibration_images: Training images for BN statistics
-            (DetNAS: about 4k); all of them if the set is smaller.
-        calibration_batch_size: Images per calibration batch; defaults to
-            the train dataloader's batch size.
+        seed: Seed of the evolution and of the calibration set.
+        num_calibration_images: Training images for BN statistics (DetNAS:
+            500 iterations of 8 images); all of them if the set is smaller.
+        calibration_batch_size: Images per calibration batch and rank;
+            defaults to the train dataloader's batch size.
         calibration_num_workers: Loader workers; defaults to the train
             dataloader's.
+        bn_averaging: ``'exact'`` or ``'running'`` (see
+            :func:`~detnas_mm.engine.bn_recalibration.recalibrate_bn`).
+        bn_momentum: BN momentum of the ``'running'`` average (DetNAS: 0.1).
         search_dataloader: Dataloader config of the search split.
         search_evaluator: Evaluator config of the search split.
         check_split: Refuse a search split that shares images with the
             training set or is the test split (``test_dataloader``).
-        use_cache: Answer paths met before from the cache. False
-            re-evaluates them (what mmrazor does), to measure the saving.
+        check_ranking: Re-score one candidate with another calibration seed
+            after generation 0 and warn when the scores cannot rank.
         resume: Continue from ``search_state.json`` in the work dir.
         export_base: If set, a key of ``detnas_mm.export.RETRAIN_BASES``
             (e.g. ``'faster-rcnn_coco'``): the best path is also written as
@@ -120,15 +131,18 @@ class EvolutionSearchLoop(BaseLoop):
                  params_limit: Optional[float] = None,
                  flops_input_size=224,
                  flops_mode: str = 'backbone',
+                 flops_count: str = 'official',
                  score_key: str = 'coco/bbox_mAP',
                  seed: int = 0,
-                 num_calibration_images: int = 4096,
+                 num_calibration_images: int = 4000,
                  calibration_batch_size: Optional[int] = None,
                  calibration_num_workers: Optional[int] = None,
+                 bn_averaging: str = 'exact',
+                 bn_momentum: float = 0.1,
                  search_dataloader: Optional[dict] = None,
                  search_evaluator=None,
                  check_split: bool = True,
-                 use_cache: bool = True,
+                 check_ranking: bool = True,
                  resume: bool = False,
                  max_tries: int = 10000,
                  export_base: Optional[str] = None):
@@ -146,12 +160,13 @@ class EvolutionSearchLoop(BaseLoop):
         self.num_crossover = num_crossover
         self.score_key = score_key
         self.seed = seed
-        self.use_cache = use_cache
+        self.bn_averaging = bn_averaging
+        self.bn_momentum = bn_momentum
+        self.check_ranking = check_ranking
         self.resume = resume
         self.max_tries = max_tries
         self.export_base = export_base
         if export_base is not None:
-            from detnas_mm.export import get_retrain_base
             get_retrain_base(export_base)  # fail now on an unknown name
         self.work_dir = runner.work_dir
 
@@ -161,7 +176,7 @@ class EvolutionSearchLoop(BaseLoop):
         self.space = self.supernet.space
         self.constraint = ArchConstraint(
             self.space, flops_limit, params_limit, flops_input_size,
-            flops_mode, detector_config=runner.cfg)
+            flops_mode, detector_config=runner.cfg, count=flops_count)
 
         cfg = runner.cfg
         if dataloader is None:
@@ -180,15 +195,16 @@ class EvolutionSearchLoop(BaseLoop):
         self.evaluator = runner.build_evaluator(search_evaluator)
         self.evaluator.dataset_meta = getattr(
             self.search_dataloader.dataset, 'metainfo', None)
-        self.dataloader, self.calibration_images = build_calibration_loader(
-            dataloader, dataset_pipeline(search_dataloader['dataset']),
-            num_calibration_images, calibration_batch_size,
-            calibration_num_workers, seed, self.model)
+        self._calibration_args = (dataloader, num_calibration_images,
+                                  calibration_batch_size,
+                                  calibration_num_workers)
+        self.calibration = self._calibration_set(seed)
+        self.calibration.check_even(self.model)
         if check_split:
             refuse_bad_search_split(
                 search_dataloader['dataset'], dataloader['dataset'],
                 cfg.get('test_dataloader'), self.search_dataloader.dataset,
-                self.dataloader.dataset)
+                self.calibration.dataset)
         self.settings = json.loads(json.dumps(dict(
             space=list(self.space.signature()),
             num_generations=num_generations,
@@ -196,13 +212,26 @@ class EvolutionSearchLoop(BaseLoop):
             num_mutation=num_mutation, mutation_prob=mutation_prob,
             num_crossover=num_crossover, flops_limit=flops_limit,
             params_limit=params_limit, flops_input_size=flops_input_size,
-            flops_mode=flops_mode, score_key=score_key, seed=seed,
-            calibration_images=len(self.calibration_images),
-            use_cache=use_cache, max_tries=max_tries)))
+            flops_mode=flops_mode, flops_count=self.constraint.count,
+            score_key=score_key, seed=seed,
+            calibration_images=len(self.calibration.indices),
+            calibration_batch_size=self.calibration.batch_size,
+            bn_averaging=bn_averaging, bn_momentum=bn_momentum,
+            max_tries=max_tries)))
         self.state: Dict = {}
         self._session_seconds: List[float] = []
 
-    # mmengine's hooks and optimizer wrapper read these from the train loop.
+    def _calibration_set(self, seed: int) -> CalibrationSet:
+        loader, num_images, batch_size, num_workers = self._calibration_args
+        return CalibrationSet(loader, num_images, batch_size, num_workers,
+                              seed)
+
+    # mmengine's hooks, schedulers and optimizer wrapper read these from
+    # the train loop.
+    @property
+    def dataloader(self):
+        return self.calibration.loader
+
     @property
     def max_epochs(self) -> int:
         return self.num_generations
@@ -260,6 +289,9 @@ class EvolutionSearchLoop(BaseLoop):
             while self.state['next_candidate'] < len(
                     self.state['candidates']):
                 self._run_candidate()
+            if self.state['generation'] == 0 and self.check_ranking and \
+                    self.state.get('ranking') is None:
+                self._check_ranking()
             self._finish_generation()
         self._write_outputs()
         self.runner.call_hook('after_train')
@@ -289,7 +321,7 @@ class EvolutionSearchLoop(BaseLoop):
         if dist.get_rank() == 0:
             atomic_write_json(
                 osp.join(self.work_dir, CALIBRATION_FILE),
-                dict(seed=self.seed, images=self.calibration_images),
+                dict(seed=self.seed, images=self.calibration.images()),
                 indent=1)
             # The log is rebuilt from the state: a kill between the state
             # write and the log append must not lose or repeat a line.
@@ -317,32 +349,35 @@ class EvolutionSearchLoop(BaseLoop):
 
     def _new_candidates(self, rng) -> List[Tuple[int, ...]]:
         space, constraint = self.space, self.constraint
-        taken = set()
+        # Nothing evaluated before is drawn again (the official `legal()`).
+        taken = {parse_arch(a, space) for a in self.state['cache']}
         archs = []
         parents = [parse_arch(a, space) for a in self.state['top_k']]
         if parents:
-            archs += draw_unique(
+            archs += draw_new(
                 lambda: mutate(parents[rng.integers(len(parents))], space,
                                self.mutation_prob, rng),
                 self.num_mutation, constraint, taken, self.max_tries)
-        if len(parents) >= 2:
 
             def make_crossover():
-                i, j = rng.choice(len(parents), 2, replace=False)
+                # Two parents drawn with replacement, as officially.
+                i, j = rng.integers(len(parents), size=2)
                 return crossover(parents[i], parents[j], rng)
 
-            archs += draw_unique(make_crossover, self.num_crossover,
-                                 constraint, taken, self.max_tries)
-        archs += draw_unique(lambda: random_arch(space, rng),
-                             self.population_size - len(archs), constraint,
-                             taken, self.max_tries)
+            archs += draw_new(make_crossover, self.num_crossover, constraint,
+                              taken, self.max_tries)
+        archs += draw_new(lambda: random_arch(space, rng),
+                          self.population_size - len(archs), constraint,
+                          taken, self.max_tries)
         if len(archs) < self.population_size:
             raise RuntimeError(
-                f'Found only {len(archs)} of {self.population_size} distinct '
+                f'Found only {len(archs)} of {self.population_size} new '
                 f'paths meeting the constraints (flops_limit='
                 f'{constraint.flops_limit}, params_limit='
                 f'{constraint.params_limit}) in {self.max_tries} draws per '
-                f'operator: loosen the limits or raise max_tries')
+                f'operator ({len(self.state["cache"])} paths evaluated '
+                f'before): loosen the limits, raise max_tries or search '
+                f'fewer generations')
         return archs
 
     def _run_candidate(self):
@@ -350,69 +385,35 @@ class EvolutionSearchLoop(BaseLoop):
         index = state['next_candidate']
         arch = state['candidates'][index]
         start = time.perf_counter()
-        record = state['cache'].get(arch)
-        cached = record is not None and self.use_cache
-        if cached:
-            state['num_cache_hits'] += 1
-            timing = dict(calibration_s=0.0, evaluation_s=0.0,
-                          calibration_forward_s=0.0,
-                          evaluation_forward_s=0.0)
-        else:
-            score, metrics, timing = self._evaluate(arch)
-            flops, params = self.constraint.cost(parse_arch(arch,
-                                                            self.space))
-            if record is None:
-                record = dict(order=len(state['cache']),
-                              generation=state['generation'])
-                state['cache'][arch] = record
-            record.update(flops=flops, params=params, score=score,
-                          metrics=metrics)
-            state['num_evaluations'] += 1
+        score, metrics, timing = self._evaluate(arch, self.calibration)
+        flops, params = self.constraint.cost(parse_arch(arch, self.space))
+        state['cache'][arch] = dict(
+            order=len(state['cache']), generation=state['generation'],
+            flops=flops, params=params, score=score, metrics=metrics)
+        state['num_evaluations'] += 1
         seconds = time.perf_counter() - start
         entry = dict(generation=state['generation'], candidate=index,
-                     arch=arch, flops=record['flops'],
-                     params=record['params'], score=record['score'],
-                     cached=cached, seconds=round(seconds, 4),
+                     arch=arch, flops=flops, params=params, score=score,
+                     seconds=round(seconds, 4),
                      **{k: round(v, 4) for k, v in timing.items()})
         state['log'].append(entry)
         state['next_candidate'] += 1
         state['seconds'] += seconds
-        if not cached:
-            self._session_seconds.append(seconds)
+        self._session_seconds.append(seconds)
         self._save(entry)
         self.runner.logger.info(
             f'Search gen [{state["generation"] + 1}/{self.num_generations}]'
             f' cand [{index + 1}/{len(state["candidates"])}] {arch} '
-            f'FLOPs {record["flops"] / 1e6:.1f}M params '
-            f'{record["params"] / 1e6:.2f}M {self.score_key} '
-            f'{record["score"]:.4f}'
-            f'{" (cached)" if cached else ""} time {seconds:.1f}s '
+            f'FLOPs {flops / 1e6:.1f}M params {params / 1e6:.2f}M '
+            f'{self.score_key} {score:.4f} time {seconds:.1f}s '
             f'eta {self._eta()}')
 
     @torch.no_grad()
-    def _evaluate(self, arch: str):
-        """Calibrate BN for ``arch`` and score it on the search split."""
-        self.supernet.set_path(arch)
-        forward_time = [0.0]
-
-        def timed_forward(model, batch):
-            start = time.perf_counter()
-            forward_tensor_mode(model, batch)
-            forward_time[0] += time.perf_counter() - start
-
-        start = time.perf_counter()
-        recalibrate_bn(self.model, self.dataloader, timed_forward)
-        calibrated = time.perf_counter()
-        self.model.eval()
-        eval_forward = 0.0
-        for batch in self.search_dataloader:
-            step = time.perf_counter()
-            outputs = self.model.val_step(batch)
-            eval_forward += time.perf_counter() - step
-            self.evaluator.process(data_samples=outputs, data_batch=batch)
-        metrics = self.evaluator.evaluate(
-            len(self.search_dataloader.dataset))
-        done = time.perf_counter()
+    def _evaluate(self, arch: str, calibration: CalibrationSet):
+        """Score ``arch`` with the shared path scoring."""
+        metrics, timing = score_path(self.model, arch, calibration,
+                                     self.search_dataloader, self.evaluator,
+                                     self.bn_averaging, self.bn_momentum)
         if not metrics:
             # mmdet's metrics return nothing when a path detects nothing:
             # the worst score.
@@ -424,13 +425,28 @@ class EvolutionSearchLoop(BaseLoop):
             raise ValueError(f'score_key {self.score_key!r} is not among the '
                              f'metrics of the search evaluator: '
                              f'{sorted(metrics)}')
-        metrics = {k: float(v) for k, v in metrics.items()
-                   if isinstance(v, (int, float, np.floating))}
-        timing = dict(calibration_s=calibrated - start,
-                      evaluation_s=done - calibrated,
-                      calibration_forward_s=forward_time[0],
-                      evaluation_forward_s=eval_forward)
         return metrics[self.score_key], metrics, timing
+
+    def _check_ranking(self):
+        """Warn when generation 0's scores cannot rank architectures."""
+        state = self.state
+        cache = state['cache']
+        scores = [cache[a]['score'] for a in state['candidates']]
+        best = max(state['candidates'], key=lambda a: cache[a]['score'])
+        rescore, _, _ = self._evaluate(best,
+                                       self._calibration_set(self.seed + 1))
+        check = ranking_check(scores, cache[best]['score'], rescore,
+                              self.score_key)
+        check.update(rescored_arch=best)
+        state['ranking'] = check
+        self._save()
+        if check['can_rank']:
+            self.runner.logger.info(
+                f'Ranking check: scores spread {check["spread"]:.4f} '
+                f'{self.score_key}, above the calibration noise '
+                f'{check["noise"]:.4f}')
+        else:
+            self.runner.logger.warning(check['message'])
 
     def _ranked(self) -> List[str]:
         """Every evaluated path, best first (ties: first evaluated)."""
@@ -452,16 +468,14 @@ class EvolutionSearchLoop(BaseLoop):
             best_score=top[0],
             top_k=list(state['top_k']),
             top_k_mean=float(np.mean(top)),
-            num_evaluations=state['num_evaluations'],
-            num_cache_hits=state['num_cache_hits'])
+            num_evaluations=state['num_evaluations'])
         state['history'].append(summary)
         self.runner.logger.info(
             f'Search generation [{state["generation"] + 1}/'
             f'{self.num_generations}] done: best {self.score_key} '
             f'{top[0]:.4f} ({state["top_k"][0]}), top-{len(top)} mean '
-            f'{summary["top_k_mean"]:.4f}, evaluations '
-            f'{state["num_evaluations"]}, cache hits '
-            f'{state["num_cache_hits"]}, elapsed '
+            f'{summary["top_k_mean"]:.4f}, {len(state["candidates"])} new '
+            f'evaluations ({state["num_evaluations"]} in all), elapsed '
             f'{_format_seconds(state["seconds"])}, eta {self._eta()}')
         state['generation'] += 1
         if state['generation'] < self.num_generations:
@@ -479,7 +493,6 @@ class EvolutionSearchLoop(BaseLoop):
         left = (len(state['candidates']) - state['next_candidate'] +
                 (self.num_generations - state['generation'] - 1) *
                 self.population_size)
-        # An upper bound: some of the remaining candidates will be cached.
         return _format_seconds(max(left, 0) * np.mean(self._session_seconds))
 
     # Files
@@ -502,9 +515,13 @@ class EvolutionSearchLoop(BaseLoop):
     def _write_top_k(self):
         rows = self._top_k_rows()
         atomic_write_json(osp.join(self.work_dir, TOPK_JSON), rows, indent=1)
-        lines = [f'| rank | arch | {self.score_key} | FLOPs (M) | '
-                 f'params (M) | found in generation |',
-                 '|---:|---|---:|---:|---:|---:|']
+        lines = []
+        ranking = self.state.get('ranking')
+        if ranking is not None and not ranking['can_rank']:
+            lines += [f'> **Warning**: {ranking["message"]}', '']
+        lines += [f'| rank | arch | {self.score_key} | FLOPs (M) | '
+                  f'params (M) | found in generation |',
+                  '|---:|---|---:|---:|---:|---:|']
         # GitHub markdown splits table cells at every unescaped '|'.
         lines += [f'| {r["rank"]} | `{_md(r["arch"])}` | {r["score"]:.4f} | '
                   f'{r["flops"] / 1e6:.1f} | {r["params"] / 1e6:.3f} | '
@@ -522,34 +539,78 @@ class EvolutionSearchLoop(BaseLoop):
         plot_op_frequency(state['top_k'], self.space,
                           osp.join(self.work_dir, OPS_PNG))
         best = self._top_k_rows()[0]
-        space = self.space.to_dict()
-        if SEARCH_SPACES.get(self.space.name) == self.space:
-            space = self.space.name
-        atomic_write_json(
-            osp.join(self.work_dir, BEST_ARCH),
-            dict(space=space, arch=best['arch'],
-                 score_key=self.score_key, score=best['score'],
-                 flops=best['flops'], params=best['params'],
-                 flops_mode=self.constraint.flops_mode,
-                 flops_input_size=list(self.constraint.table.input_size),
-                 checkpoint=self.runner.cfg.get('load_from')),
-            indent=1)
+        ranking = state.get('ranking') or {}
+        extra = {}
+        if ranking:
+            extra = dict(can_rank=ranking['can_rank'],
+                         ranking_warning=None if ranking['can_rank'] else
+                         ranking['message'])
+        write_search_result(
+            self.work_dir, self.space, best['arch'], self.score_key,
+            best['score'], best['flops'], best['params'],
+            self.constraint.flops_mode, self.constraint.input_size,
+            self.runner.cfg.get('load_from'), flops_count=self.constraint.count,
+            **extra)
         if self.export_base is not None:
-            from detnas_mm.export import (export_search_result,
-                                          read_search_result)
-            result = read_search_result(self.work_dir)
-            paths = export_search_result(
-                result['arch'], result['space'], self.work_dir,
-                self.export_base, result['provenance'])
+            provenance = provenance_of(
+                dict(best, score_key=self.score_key,
+                     flops_mode=self.constraint.flops_mode,
+                     flops_input_size=list(self.constraint.input_size)),
+                self.work_dir)
+            paths = export_search_result(best['arch'], self.space,
+                                         self.work_dir, self.export_base,
+                                         provenance)
             self.runner.logger.info(f'Exported the best path: {paths}')
         table = '\n'.join(
             f'{r["rank"]:>3} {r["arch"]} {r["score"]:.4f} '
             f'{r["flops"] / 1e6:.1f}M' for r in self._top_k_rows())
         self.runner.logger.info(
             f'Search done: {state["num_evaluations"]} evaluations, '
-            f'{state["num_cache_hits"]} cache hits, '
             f'{_format_seconds(state["seconds"])}; top-{self.top_k}:\n'
             f'{table}\nOutputs in {self.work_dir}')
+        if ranking and not ranking['can_rank']:
+            self.runner.logger.warning(ranking['message'])
+
+
+def ranking_check(scores, score, rescore, score_key: str) -> dict:
+    """Whether scores spread more than the noise of one score.
+
+    Args:
+        scores: The scores of one generation.
+        score: One candidate's score.
+        rescore: The same candidate re-scored with another calibration
+            seed: ``|score - rescore|`` is the noise.
+        score_key: The metric's name, for the message.
+
+    Returns:
+        dict: ``can_rank``, ``spread`` (max - min), ``noise``, ``min``,
+        ``max``, ``num_scores`` and a plain-words ``message``.
+    """
+    low, high = float(min(scores)), float(max(scores))
+    spread, noise = high - low, abs(float(score) - float(rescore))
+    can_rank = spread > 0 and spread > 2 * noise
+    if high == 0:
+        what = (f'every one of the {len(scores)} candidates scored 0 '
+                f'{score_key} on the search split: the supernet detects '
+                f'nothing there')
+    elif spread == 0:
+        what = (f'all {len(scores)} candidates scored the same '
+                f'{score_key} ({high:.4f}) on the search split')
+    else:
+        what = (f'the {len(scores)} candidates scored {low:.4f} to '
+                f'{high:.4f} {score_key} on the search split, a spread '
+                f'within the noise of one score ({noise:.4f}: the same '
+                f'architecture re-scored with another calibration seed)')
+    message = (
+        f'The search cannot rank architectures: {what}. Likely causes: '
+        f'inputs too small for the objects at the detector\'s strides, a '
+        f'fine-tuning schedule too short, or too few images. Change: a '
+        f'larger input scale, a longer fine-tuning, more search or '
+        f'calibration images. The best architecture of this search is not '
+        f'known to be better than a random one.')
+    return dict(can_rank=bool(can_rank), spread=spread, noise=noise,
+                min=low, max=high, num_scores=len(scores),
+                message=None if can_rank else message)
 
 
 def _md(text: str) -> str:
@@ -567,9 +628,3 @@ def _broadcast(obj):
 def _format_seconds(seconds: float) -> str:
     seconds = int(round(seconds))
     return f'{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}'
-
-
-def top_k_archs(work_dir: str) -> Sequence[str]:
-    """Gene strings of the final top-k of a search in ``work_dir``."""
-    with open(osp.join(work_dir, TOPK_JSON)) as f:
-        return [row['arch'] for row in json.load(f)]

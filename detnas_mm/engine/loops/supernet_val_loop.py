@@ -7,11 +7,8 @@ DetNAS). The loop runs the config's own evaluator, so it serves
 classification (mmpretrain ``Accuracy``) and detection (mmdet
 ``CocoMetric``/``VOCMetric``) configs alike.
 """
-import copy
-import itertools
 import json
 import os.path as osp
-import random
 from contextlib import contextmanager
 from numbers import Number
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -20,38 +17,18 @@ import numpy as np
 import torch
 from mmengine import dist
 from mmengine.model import is_model_wrapper
-from mmengine.runner import BaseLoop, Runner, ValLoop, autocast
+from mmengine.runner import BaseLoop, ValLoop, autocast
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from detnas_mm.engine.bn_recalibration import recalibrate_bn
-from detnas_mm.engine.hooks.path_sampler_hook import find_supernet
+from detnas_mm.engine.path_scoring import (CalibrationSet, global_rng_kept,
+                                           score_path)
 from detnas_mm.models.backbones import format_arch, parse_arch
+from detnas_mm.models.utils import find_supernet
 from detnas_mm.published_archs import PUBLISHED_ARCHS
 from detnas_mm.registry import LOOPS
 from detnas_mm.samplers import UniformPathSampler
 
 Arch = Union[str, Sequence[int]]
-
-
-@contextmanager
-def global_rng_kept():
-    """Restore the python, numpy and torch global RNG states on exit.
-
-    Validation then leaves the training randomness (data augmentation,
-    dropout) exactly as it found it: a run validated at some iteration
-    trains on as a run that was not.
-    """
-    states = (random.getstate(), np.random.get_state(), torch.get_rng_state(),
-              torch.cuda.get_rng_state_all()
-              if torch.cuda.is_available() else None)
-    try:
-        yield
-    finally:
-        random.setstate(states[0])
-        np.random.set_state(states[1])
-        torch.set_rng_state(states[2])
-        if states[3] is not None:
-            torch.cuda.set_rng_state_all(states[3])
 
 
 @contextmanager
@@ -94,9 +71,11 @@ def _mean_metrics(results: List[Dict]) -> Dict[str, float]:
 class SupernetValLoop(ValLoop):
     """Validate a supernet on a fixed path and on seeded random paths.
 
-    For each path: set it on the supernet, recompute every BN layer's
-    statistics from scratch on ``calib_batches`` batches of training images
-    (:func:`recalibrate_bn`, exact and all-reduced across ranks), then run
+    Every path is scored by
+    :func:`~detnas_mm.engine.path_scoring.score_path`, the function the
+    search uses: set the path, recompute every BN layer's statistics on a
+    fixed set of training images loaded with the training pipeline, the
+    model in training mode (the official DetNAS recalibration), then run
     the evaluator over the validation set. Metrics are reported as
     ``fixed/<key>``, ``random<i>/<key>`` and ``random_mean/<key>`` (e.g.
     ``val/random_mean/accuracy/top1`` in the log), and, on rank 0, one JSON
@@ -106,9 +85,9 @@ class SupernetValLoop(ValLoop):
     The random paths come from a :class:`UniformPathSampler` seeded with
     ``seed``, so every validation of a run (and of any run with that seed)
     scores the same paths and the curves are comparable. The calibration
-    images are the same for every path. Validation leaves no trace on
-    training: the BN running statistics, the supernet's path and the global
-    RNG states are restored afterwards.
+    images and their augmentation are the same for every path. Validation
+    leaves no trace on training: the BN running statistics, the supernet's
+    path and the global RNG states are restored afterwards.
 
     Use it as ``val_cfg=dict(type='detnas_mm.SupernetValLoop', ...)``; the
     training loop's ``val_interval`` applies as usual.
@@ -121,18 +100,17 @@ class SupernetValLoop(ValLoop):
             name of ``PUBLISHED_ARCHS`` (e.g. ``'coco_fpn_300M'``). None
             scores random paths only.
         num_random_paths: Number of random paths (``K``).
-        seed: Seed of the random paths and of the calibration sampler.
+        seed: Seed of the random paths and of the calibration set.
         calib_dataloader: Config of the calibration dataloader. None takes
             the config's ``train_dataloader`` (training images and
-            augmentation, as SPOS and DetNAS do) with a shuffling
-            ``DefaultSampler`` seeded with ``seed``.
+            augmentation, as SPOS and DetNAS do).
         calib_batches: Calibration batches per rank (the set is
             ``calib_batches x batch size x world size`` images).
-        cache_calib_batches: Keep the calibration batches in memory (decoded
-            once, identical for every path and every validation); turn off
-            when they do not fit (e.g. thousands of detection images).
-            Without the cache the loader is re-run with reseeded RNGs, so the
-            images and their augmentation are still the same every time.
+        cache_calib_batches: Keep the calibration batches in memory
+            (decoded once); turn off when they do not fit (e.g. thousands of
+            detection images): they are then reloaded, identically.
+        bn_averaging: ``'exact'`` or ``'running'`` (see
+            :func:`~detnas_mm.engine.bn_recalibration.recalibrate_bn`).
         fp16: Evaluate with autocast.
     """
 
@@ -148,6 +126,7 @@ class SupernetValLoop(ValLoop):
                  calib_dataloader: Optional[dict] = None,
                  calib_batches: int = 20,
                  cache_calib_batches: bool = True,
+                 bn_averaging: str = 'exact',
                  fp16: bool = False):
         super().__init__(runner, dataloader, evaluator, fp16)
         if not isinstance(num_random_paths, int) or num_random_paths < 0:
@@ -172,9 +151,8 @@ class SupernetValLoop(ValLoop):
         self.calib_dataloader_cfg = calib_dataloader
         self.calib_batches = calib_batches
         self.cache_calib_batches = cache_calib_batches
-        self._calib_loader = None
-        self._calib_cache = None
-        self._num_calib_batches = 0
+        self.bn_averaging = bn_averaging
+        self._calibration = None
 
     def paths(self, space) -> List[Tuple[str, Tuple[int, ...]]]:
         """The ``(name, path)`` pairs scored, the same at every call."""
@@ -191,22 +169,22 @@ class SupernetValLoop(ValLoop):
         runner, stage = self.runner, self._stage
         runner.call_hook(f'before_{stage}')
         runner.call_hook(f'before_{stage}_epoch')
-        runner.model.eval()
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         supernet = find_supernet(model)
+        calibration = self._calibration_set(model)
         metrics, records = {}, []
         with global_rng_kept(), bn_statistics_kept(model), path_kept(supernet):
             for name, path in self.paths(supernet.space):
-                supernet.set_path(path)
-                recalibrate_bn(model, self._calibration_batches())
-                result = self._evaluate()
+                result, _ = score_path(model, path, calibration,
+                                       self.dataloader, self.evaluator,
+                                       self.bn_averaging,
+                                       run_iter=self.run_iter)
                 arch = format_arch(path, supernet.space)
                 metrics.update({f'{name}/{k}': v for k, v in result.items()})
                 records.append(dict(name=name, arch=arch, metrics=result))
                 runner.logger.info(f'{stage} path {name} {arch}: ' + ', '.join(
-                    f'{k}: {v:.4f}' for k, v in result.items()
-                    if isinstance(v, Number)))
+                    f'{k}: {v:.4f}' for k, v in result.items()))
             randoms = [r['metrics'] for r in records
                        if r['name'].startswith('random')]
             if randoms:
@@ -216,15 +194,10 @@ class SupernetValLoop(ValLoop):
                 runner.logger.info(
                     f'{stage} mean over {len(randoms)} random paths: ' +
                     ', '.join(f'{k}: {v:.4f}' for k, v in mean.items()))
-        self._write_record(records, metrics)
+        self._write_record(records, metrics, len(calibration))
         runner.call_hook(f'after_{stage}_epoch', metrics=metrics)
         runner.call_hook(f'after_{stage}')
         return metrics
-
-    def _evaluate(self) -> dict:
-        for idx, data_batch in enumerate(self.dataloader):
-            self.run_iter(idx, data_batch)
-        return self.evaluator.evaluate(len(self.dataloader.dataset))
 
     @torch.no_grad()
     def run_iter(self, idx, data_batch):
@@ -242,43 +215,24 @@ class SupernetValLoop(ValLoop):
             data_batch=data_batch,
             outputs=outputs)
 
-    def _build_calib_loader(self):
-        cfg = self.calib_dataloader_cfg
+    def _calibration_set(self, model) -> CalibrationSet:
+        if self._calibration is not None:
+            return self._calibration
+        cfg = self.calib_dataloader_cfg or self.runner.cfg.get(
+            'train_dataloader')
         if cfg is None:
-            cfg = self.runner.cfg.get('train_dataloader')
-            if cfg is None:
-                raise ValueError(
-                    f'{type(self).__name__} needs calib_dataloader or a '
-                    f'train_dataloader in the config for BN recalibration')
-            cfg = copy.deepcopy(cfg)
-            cfg['sampler'] = dict(
-                type='DefaultSampler', shuffle=True, seed=self.seed)
-        return Runner.build_dataloader(copy.deepcopy(cfg), seed=self.seed)
+            raise ValueError(
+                f'{type(self).__name__} needs calib_dataloader or a '
+                f'train_dataloader in the config for BN recalibration')
+        batch_size = cfg.get('batch_size', 1)
+        self._calibration = CalibrationSet(
+            cfg, self.calib_batches * batch_size * dist.get_world_size(),
+            batch_size, seed=self.seed, cache=self.cache_calib_batches)
+        self._calibration.check_even(model)
+        return self._calibration
 
-    def _calibration_batches(self) -> list:
-        """The calibration batches: the same images for every path."""
-        if self._calib_cache is not None:
-            return self._calib_cache
-        if self._calib_loader is None:
-            self._calib_loader = self._build_calib_loader()
-        # Same augmentation draws at every pass (caller restores the RNGs).
-        random.seed(self.seed)
-        np.random.seed(self.seed)
-        torch.manual_seed(self.seed)
-        batches = list(
-            itertools.islice(self._calib_loader, self.calib_batches))
-        # recalibrate_bn needs the same number of batches on every rank.
-        count = torch.tensor(len(batches))
-        dist.all_reduce(count, op='min')
-        batches = batches[:int(count)]
-        if not batches:
-            raise ValueError('The calibration dataloader yielded no batch')
-        if self.cache_calib_batches:
-            self._calib_cache = batches
-        self._num_calib_batches = len(batches)
-        return batches
-
-    def _write_record(self, records: List[Dict], metrics: Dict):
+    def _write_record(self, records: List[Dict], metrics: Dict,
+                      num_calib_batches: int):
         if dist.get_rank() != 0:
             return
 
@@ -291,7 +245,7 @@ class SupernetValLoop(ValLoop):
         train_loop = self.runner._train_loop
         line = dict(
             iter=train_loop.iter if isinstance(train_loop, BaseLoop) else None,
-            num_calib_batches=self._num_calib_batches,
+            num_calib_batches=num_calib_batches,
             paths=[dict(r, metrics=plain(r['metrics'])) for r in records],
             random_mean=plain({
                 k[len('random_mean/'):]: v

@@ -31,7 +31,8 @@ class DetNASBackbone(BaseModule):
         act_cfg: Config of the activations.
         norm_eval: Keep norm layers in eval mode during training.
         with_cp: Use gradient checkpointing in the blocks.
-        init_cfg: Initialisation config.
+        init_cfg: Initialisation config; default: the official DetNAS
+            initialisation (:class:`~.weight_init.DetNASInit`).
     """
 
     def __init__(self,
@@ -45,10 +46,7 @@ class DetNASBackbone(BaseModule):
                  with_cp: bool = False,
                  init_cfg=None):
         if init_cfg is None:
-            init_cfg = [
-                dict(type='Kaiming', layer='Conv2d'),
-                dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
-            ]
+            init_cfg = dict(type='detnas_mm.DetNASInit')
         super().__init__(init_cfg)
         self.space = get_search_space(space)
         num_stages = self.space.num_stages

@@ -16,7 +16,7 @@ At the end of a search (the search loop calls this)::
         provenance=dict(search_run=work_dir, score=0.361,
                         score_key='coco/bbox_mAP', flops=..., params=...))
     paths['detection']  # .../faster-rcnn_detnasnet-<space>-<tag>_....py
-    paths['imagenet']   # .../detnasnet-<space>-<tag>_16xb64_in1k.py
+    paths['imagenet']   # .../detnasnet-<space>-<tag>_8xb128-300k_in1k.py
 
 ``flops``/``params`` default to the backbone's cost at 224x224 from
 :func:`detnas_mm.cost.get_cost_table`; every provenance entry is optional.
@@ -31,12 +31,11 @@ listed in its ``MODULE2PACKAGE``, so ``_base_ = 'detnas_mm::...'`` cannot
 be used by a config run through ``mim train mmdet``.
 
 Other entry points: :func:`export_detection_config`,
-:func:`export_imagenet_config`, :func:`read_arch_from_config`,
-:func:`read_search_result` and :func:`inherit_weights`.
+:func:`export_imagenet_config` and :func:`read_arch_from_config`; the
+search's result file is read by :mod:`detnas_mm.export.search_result`, and
+weights are inherited by :mod:`detnas_mm.engine.weight_inheritance`.
 """
 import datetime
-import json
-import os
 import os.path as osp
 import textwrap
 from dataclasses import dataclass
@@ -44,11 +43,15 @@ from typing import Dict, Iterable, Optional, Tuple, Union
 
 from mmengine.config import Config
 
-from detnas_mm.models.backbones.search_space import (SEARCH_SPACES,
-                                                     SearchSpace, SpaceLike,
+from detnas_mm.cost import get_cost_table
+from detnas_mm.datasets.coco import set_coco_data_root
+from detnas_mm.export.search_result import space_value
+from detnas_mm.models.backbones.search_space import (SearchSpace, SpaceLike,
                                                      format_arch,
                                                      get_search_space,
                                                      parse_arch)
+from detnas_mm.utils import atomic_write_text
+from detnas_mm.utils.paths import configs_root
 from detnas_mm.version import __version__
 
 _BACKBONE_TYPES = ('DetNASNet', 'DetNASSupernet')
@@ -68,7 +71,7 @@ class RetrainBase:
     description: str
 
 
-_IN1K = 'detnasnet/shufflenetv2-20_16xb64_in1k.py'
+_IN1K = 'detnasnet/shufflenetv2-20_8xb128-300k_in1k.py'
 RETRAIN_BASES: Dict[str, RetrainBase] = {
     'faster-rcnn_coco':
     RetrainBase('detnasnet/faster-rcnn_shufflenetv2-20_fpn_1x_coco.py',
@@ -89,24 +92,12 @@ RETRAIN_BASES: Dict[str, RetrainBase] = {
     'faster-rcnn_coco-tiny':
     RetrainBase(
         'detnasnet/faster-rcnn_shufflenetv2-20_fpn_cpu_coco-tiny.py',
-        'detnasnet/shufflenetv2-20_cpu_imagenette-sub.py',
+        'detnasnet/shufflenetv2-20_1xb32-600iter_imagenette-64px.py',
         'CPU size: Faster R-CNN FPN on coco_tiny, 128 px, 200 iterations'),
 }
 
 # Where each kind of config keeps what depends on the search space.
 _KINDS = ('detection', 'imagenet')
-
-
-def configs_root() -> str:
-    """The shipped ``configs`` folder (``detnas_mm/.mim/configs``)."""
-    package = osp.dirname(osp.abspath(__file__))
-    for root in (osp.join(package, '.mim', 'configs'),
-                 osp.join(osp.dirname(package), 'configs')):
-        if osp.isdir(root):
-            return root
-    raise FileNotFoundError(
-        f'Cannot find the configs of detnas_mm under {package}/.mim/configs '
-        f'(reinstall the package)')
 
 
 def get_retrain_base(base: str) -> RetrainBase:
@@ -117,15 +108,6 @@ def get_retrain_base(base: str) -> RetrainBase:
         raise ValueError(f'Unknown retraining base {base!r}; allowed: '
                          f'{listing}')
     return RETRAIN_BASES[base]
-
-
-def _space_value(space: SearchSpace) -> Union[str, dict]:
-    """How a space is written in a config: its name, or its full table."""
-    if SEARCH_SPACES.get(space.name) == space:
-        return space.name
-    fields = space.to_dict()
-    return {k: list(v) if isinstance(v, tuple) else v
-            for k, v in fields.items()}
 
 
 def _canonical(arch, space: SpaceLike) -> Tuple[SearchSpace, str]:
@@ -173,7 +155,7 @@ def build_export_config(arch: Union[str, Iterable[int]],
         raise ValueError(f'Recipe {getattr(recipe, kind)} must have a '
                          f'detnas_mm.DetNASNet backbone, got '
                          f'{backbone.get("type")!r}')
-    backbone.space = _space_value(space)
+    backbone.space = space_value(space)
     backbone.arch = genes
     if kind == 'imagenet':
         cfg.model.head.in_channels = space.last_channels
@@ -194,71 +176,9 @@ def build_export_config(arch: Union[str, Iterable[int]],
     return cfg
 
 
-def _innermost_dataset(dataset_cfg):
-    # Unwrap RepeatDataset/ClassBalancedDataset-style wrappers.
-    while 'dataset' in dataset_cfg:
-        dataset_cfg = dataset_cfg.dataset
-    return dataset_cfg
-
-
-def coco_class_names(ann_file: str) -> Tuple[str, ...]:
-    """Category names of a COCO instances file, in category-id order."""
-    with open(ann_file) as f:
-        categories = json.load(f)['categories']
-    return tuple(c['name'] for c in sorted(categories, key=lambda c: c['id']))
-
-
-def set_coco_data_root(cfg: Config, data_root: str) -> Config:
-    """Point a COCO-format detection config at another folder, in place.
-
-    Sets ``data_root`` of the train/val/test datasets and the evaluators'
-    annotation files; when the folder's categories differ from the
-    dataset's default classes, also sets the datasets' ``metainfo`` and the
-    heads' ``num_classes``.
-
-    Args:
-        cfg: A detection config with ``CocoDataset`` datasets.
-        data_root: Folder with ``annotations/``, ``train2017/``, ...
-
-    Returns:
-        Config: ``cfg``.
-    """
-    from mmdet.datasets import CocoDataset
-    data_root = osp.join(osp.abspath(data_root), '')
-    datasets = {}
-    for split in ('train', 'val', 'test'):
-        dataset = _innermost_dataset(cfg[f'{split}_dataloader'].dataset)
-        if dataset.get('type') != 'CocoDataset':
-            raise ValueError(f'data_root only replaces CocoDataset roots; '
-                             f'{split}_dataloader has '
-                             f'{dataset.get("type")!r}')
-        dataset.data_root = data_root
-        datasets[split] = dataset
-    # Keep the top-level variable honest for readers of the dump.
-    cfg.data_root = data_root
-    for split in ('val', 'test'):
-        evaluator = cfg.get(f'{split}_evaluator')
-        if isinstance(evaluator, dict) and 'ann_file' in evaluator:
-            evaluator.ann_file = osp.join(data_root,
-                                          datasets[split].ann_file)
-    train_ann = osp.join(data_root, datasets['train'].ann_file)
-    if not osp.isfile(train_ann):
-        raise FileNotFoundError(f'No training annotations at {train_ann}')
-    classes = coco_class_names(train_ann)
-    if classes != tuple(CocoDataset.METAINFO['classes']):
-        for dataset in datasets.values():
-            dataset.metainfo = dict(classes=classes)
-        heads = [cfg.model.get('bbox_head'),
-                 cfg.model.get('roi_head', {}).get('bbox_head')]
-        for head in heads:
-            if head is not None:
-                head.num_classes = len(classes)
-    return cfg
-
-
 _PROVENANCE_KEYS = ('search_run', 'score', 'score_key', 'search_split',
-                    'flops', 'params', 'flops_mode', 'flops_input_size',
-                    'date', 'note')
+                    'flops', 'params', 'flops_mode', 'flops_count',
+                    'flops_input_size', 'latency_ms', 'date', 'note')
 
 
 def _provenance_lines(space: SearchSpace, genes: str, kind: str,
@@ -270,10 +190,9 @@ def _provenance_lines(space: SearchSpace, genes: str, kind: str,
                          f'{", ".join(_PROVENANCE_KEYS)}')
     if 'flops' not in info or 'params' not in info:
         # The search's default constraint: the backbone at 224x224.
-        from detnas_mm.cost import get_cost_table
         flops, params = get_cost_table(space, 224).cost(genes)
         info = dict(info, flops=flops, params=params, flops_mode='backbone',
-                    flops_input_size=(224, 224))
+                    flops_count='official', flops_input_size=(224, 224))
     size = info.get('flops_input_size', (224, 224))
     size = 'x'.join(map(str, size if isinstance(size, (list, tuple))
                         else (size, size)))
@@ -285,10 +204,14 @@ def _provenance_lines(space: SearchSpace, genes: str, kind: str,
         f'DetNASNet architecture exported by detnas_mm {__version__} '
         f'(detnas_mm.export) on {date}.',
         f'Search space: {space.name}; architecture: {genes}',
-        f'Cost ({info.get("flops_mode", "backbone")} at {size}): '
+        f'Cost ({info.get("flops_mode", "backbone")} at {size}, '
+        f'{info.get("flops_count", "official")} count): '
         f'{info["flops"] / 1e6:.1f} MFLOPs (multiply-adds), '
         f'{info["params"] / 1e6:.3f} M params.',
     ]
+    if 'latency_ms' in info:
+        text.append(f'Predicted backbone latency: {info["latency_ms"]:.2f} '
+                    f'ms (the search\'s latency table).')
     if 'search_run' in info:
         text.append(f'Search run: {info["search_run"]}')
     if 'score' in info:
@@ -312,12 +235,8 @@ def _provenance_lines(space: SearchSpace, genes: str, kind: str,
 
 def _write(cfg: Config, out_file: str, header: list) -> str:
     out_file = osp.abspath(out_file)
-    os.makedirs(osp.dirname(out_file), exist_ok=True)
-    text = '\n'.join(header) + '\n' + cfg.pretty_text.rstrip() + '\n'
-    tmp = out_file + '.tmp'
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.replace(tmp, out_file)
+    atomic_write_text(
+        out_file, '\n'.join(header) + '\n' + cfg.pretty_text.rstrip() + '\n')
     return out_file
 
 
@@ -453,141 +372,6 @@ def read_arch_from_config(config: Union[str, Config]
     if backbone.get('arch') is None:
         raise ValueError(f'{config}: model.backbone has no arch')
     space = backbone.get('space', '300M')
-    space_value = space if isinstance(space, str) else dict(space)
-    _, genes = _canonical(backbone.arch, space_value)
-    return space_value, genes
-
-
-# What a search work dir holds (see detnas_mm.engine.loops
-# .evolution_search_loop): the best path as JSON, written at the end.
-BEST_ARCH_FILE = 'best_arch.json'
-
-
-def read_search_result(search_dir: str) -> dict:
-    """Read the best architecture of a finished search.
-
-    Args:
-        search_dir: Work dir of ``tools/search.py`` (holds
-            ``best_arch.json``).
-
-    Returns:
-        dict: ``arch`` (gene string), ``space`` (name or dict), ``checkpoint``
-        (the supernet checkpoint searched, or None) and ``provenance`` (for
-        :func:`export_detection_config`).
-    """
-    path = osp.join(search_dir, BEST_ARCH_FILE)
-    if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'{path} not found: is {search_dir} the work dir of a finished '
-            f'search (tools/search.py writes {BEST_ARCH_FILE} at the end)?')
-    with open(path) as f:
-        best = json.load(f)
-    missing = [k for k in ('arch', 'space') if k not in best]
-    if missing:
-        raise ValueError(f'{path} lacks {missing}')
-    space = get_search_space(best['space'])
-    _, genes = _canonical(best['arch'], space)
-    provenance = dict(
-        search_run=osp.abspath(search_dir), score=best.get('score'),
-        score_key=best.get('score_key'), flops=best.get('flops'),
-        params=best.get('params'), flops_mode=best.get('flops_mode'),
-        flops_input_size=best.get('flops_input_size'))
-    return dict(arch=genes, space=_space_value(space),
-                checkpoint=best.get('checkpoint'),
-                provenance={k: v for k, v in provenance.items()
-                            if v is not None})
-
-
-def _load_state_dict(checkpoint: str) -> Tuple[dict, dict]:
-    from mmengine.runner import CheckpointLoader
-    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
-    if 'state_dict' in ckpt:
-        return ckpt['state_dict'], ckpt.get('meta') or {}
-    return ckpt, {}
-
-
-def inherit_weights(supernet_checkpoint: str,
-                    config: Union[str, Config],
-                    out_file: str,
-                    num_batches: int = 0,
-                    data_batches: Optional[Iterable] = None,
-                    seed: int = 0) -> str:
-    """Write a checkpoint of the chosen ops, inherited from a supernet.
-
-    The exported config's model (a DetNASNet detector or classifier) is
-    built, the supernet checkpoint is loaded into it (the backbone keeps
-    only the chosen op of every block; neck and heads load as they are),
-    and the BN statistics of every layer are recomputed for this path with
-    :func:`detnas_mm.engine.recalibrate_bn`, as the search scored it. The
-    result has the keys of the exported model only and loads with plain
-    ``load_from``/``--checkpoint``/``DetInferencer(weights=...)``.
-
-    Args:
-        supernet_checkpoint: Checkpoint of a supernet model whose parts
-            other than the backbone match the config's (same detector).
-        config: The exported config (path or Config).
-        out_file: Path of the checkpoint to write.
-        num_batches: Batches of the config's ``train_dataloader`` used to
-            recalibrate BN; 0 keeps the supernet's statistics.
-        data_batches: Calibration batches to use instead of the config's
-            train dataloader (``num_batches`` is then ignored).
-        seed: Seed of the calibration dataloader's shuffling.
-
-    Returns:
-        str: The absolute path written.
-    """
-    import itertools
-
-    from mmengine.logging import print_log
-    from mmengine.model import revert_sync_batchnorm
-    from mmengine.registry import MODELS, init_default_scope
-    from mmengine.runner import Runner, save_checkpoint, set_random_seed
-
-    from detnas_mm.engine.bn_recalibration import recalibrate_bn
-    if num_batches < 0:
-        raise ValueError(f'num_batches must be >= 0, got {num_batches}')
-    cfg = Config.fromfile(config) if isinstance(config, str) else config
-    space, genes = read_arch_from_config(cfg)
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
-    # One process: SyncBN computes exactly what BN does and has the same
-    # state dict keys.
-    model = revert_sync_batchnorm(MODELS.build(cfg.model))
-    state_dict, meta = _load_state_dict(supernet_checkpoint)
-    # A supernet checkpoint written by a DDP run has no prefix (mmengine
-    # strips it); one saved by hand may.
-    state_dict = {k[len('module.'):] if k.startswith('module.') else k: v
-                  for k, v in state_dict.items()}
-    result = model.load_state_dict(state_dict, strict=False)
-    if result.missing_keys or result.unexpected_keys:
-        raise ValueError(
-            f'{supernet_checkpoint} does not fit the model of the exported '
-            f'config (another detector or head?): missing keys '
-            f'{result.missing_keys[:5]}, unexpected keys '
-            f'{result.unexpected_keys[:5]}')
-    dataset_meta = meta.get('dataset_meta')
-    calibrated = 0
-    if data_batches is None and num_batches > 0:
-        # The train pipeline's random transforms (flip, ...) draw from the
-        # global RNGs: seed them, so the same calibration gives the same
-        # statistics in every run.
-        set_random_seed(seed)
-        loader = Runner.build_dataloader(cfg.train_dataloader, seed=seed)
-        dataset_meta = dataset_meta or getattr(loader.dataset, 'metainfo',
-                                               None)
-        data_batches = itertools.islice(loader, num_batches)
-    if data_batches is not None:
-        calibrated = recalibrate_bn(model, data_batches)
-        print_log(f'BN statistics of {genes} recalibrated on {calibrated} '
-                  f'batches', logger='current')
-    checkpoint = dict(
-        meta=dict(
-            detnas=dict(space=space, arch=genes,
-                        supernet_checkpoint=osp.abspath(supernet_checkpoint),
-                        bn_calibration_batches=calibrated)),
-        state_dict=model.state_dict())
-    if dataset_meta:
-        checkpoint['meta']['dataset_meta'] = dataset_meta
-    out_file = osp.abspath(out_file)
-    os.makedirs(osp.dirname(out_file), exist_ok=True)
-    save_checkpoint(checkpoint, out_file)
-    return out_file
+    written = space if isinstance(space, str) else dict(space)
+    _, genes = _canonical(backbone.arch, written)
+    return written, genes

@@ -1,0 +1,15 @@
+from .configs import (RETRAIN_BASES, RetrainBase, arch_tag,
+                      build_export_config,
+                      export_detection_config, export_imagenet_config,
+                      export_names, export_search_result, get_retrain_base,
+                      read_arch_from_config)
+from .search_result import (BEST_ARCH_FILE, read_search_result,
+                            write_search_result)
+
+__all__ = [
+    'BEST_ARCH_FILE', 'RETRAIN_BASES', 'RetrainBase', 'arch_tag',
+    'build_export_config', 'export_detection_config',
+    'export_imagenet_config', 'export_names', 'export_search_result',
+    'get_retrain_base', 'read_arch_from_config', 'read_search_result',
+    'write_search_result'
+]
