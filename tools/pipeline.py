@@ -1,4 +1,4 @@
-"""Run the whole DetNAS pipeline (see detnas_mm/pipeline.py).
+"""Run the whole DetNAS pipeline (see detnas_mm/pipeline/).
 
     python tools/pipeline.py [--work-dir DIR] [--det-data-root DIR]
         [--cls-data-root DIR] [--preset default|quick] [--seed 0]

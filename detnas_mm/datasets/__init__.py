@@ -1,13 +1,22 @@
+from .data_checks import (CHECKS, DataCheckError, DataCheckReport, DataStats,
+                          DetectionSplit, Finding, check_detection_data,
+                          detection_data_stats)
 from .search_split import (check_search_split, split_coco, split_voc,
                            verify_manifest)
 from .synthetic import (CLASSIFICATION_CLASSES, DETECTION_CLASSES,
                         default_data_root, ensure_builtin_data,
                         make_classification_dataset, make_detection_dataset,
                         random_detection_batch)
+from .voc import (coco_to_voc, read_voc_annotation, read_voc_list,
+                  voc_class_names, voc_sub_root)
 
 __all__ = [
-    'CLASSIFICATION_CLASSES', 'DETECTION_CLASSES', 'check_search_split',
-    'default_data_root', 'ensure_builtin_data', 'make_classification_dataset',
-    'make_detection_dataset', 'random_detection_batch', 'split_coco',
-    'split_voc', 'verify_manifest'
+    'CHECKS', 'CLASSIFICATION_CLASSES', 'DETECTION_CLASSES', 'DataCheckError',
+    'DataCheckReport', 'DataStats', 'DetectionSplit', 'Finding',
+    'check_detection_data', 'check_search_split', 'coco_to_voc',
+    'default_data_root', 'detection_data_stats', 'ensure_builtin_data',
+    'make_classification_dataset', 'make_detection_dataset',
+    'random_detection_batch', 'read_voc_annotation', 'read_voc_list',
+    'split_coco', 'split_voc', 'verify_manifest', 'voc_class_names',
+    'voc_sub_root'
 ]

@@ -18,8 +18,9 @@ every smaller one.
 import hashlib
 import json
 import os
-import re
 from pathlib import Path
+
+from .voc import read_voc_list
 
 MANIFEST_FILE = 'manifest.json'
 COCO_SEARCH_FILE = 'search.json'
@@ -48,7 +49,7 @@ def split_coco(train_ann_file, out_dir, num_search=_DETNAS_NUM_SEARCH, seed=0):
     """
     source = Path(train_ann_file)
     coco = _load_json(source)
-    image_ids = [image['id'] for image in coco['images']]
+    image_ids = [image['id'] for image in _images_of(coco, source)]
     search_ids = _select_search(image_ids, [str(i) for i in image_ids],
                                 num_search, seed, source)
     out_dir = Path(out_dir)
@@ -100,7 +101,7 @@ def split_voc(list_files, out_dir, num_search=_DETNAS_NUM_SEARCH, seed=0):
     if len(set(tags)) != len(tags):
         raise ValueError(f'VOC lists must have distinct tags, got {tags} '
                          f'for {[str(p) for p in sources]}')
-    ids = {tag: _read_id_list(path) for tag, path in zip(tags, sources)}
+    ids = {tag: read_voc_list(path) for tag, path in zip(tags, sources)}
     pooled = [(tag, i) for tag in tags for i in ids[tag]]
     search = _select_search(pooled, [f'{t}/{i}' for t, i in pooled],
                             num_search, seed, ', '.join(map(str, sources)))
@@ -152,6 +153,15 @@ def verify_manifest(manifest_file):
     """
     manifest_file = Path(manifest_file)
     manifest = _load_json(manifest_file)
+    fields = ('format', 'seed', 'num_search', 'sources', 'search_image_ids',
+              'remain_image_ids', 'outputs')
+    missing = [
+        f for f in fields
+        if not isinstance(manifest, dict) or f not in manifest
+    ]
+    if missing:
+        raise ValueError(f'{manifest_file} is not a split manifest: it has '
+                         f'no {", ".join(missing)}')
     fmt = manifest.get('format')
     if fmt not in ('coco', 'voc'):
         raise ValueError(f'{manifest_file}: format must be one of '
@@ -191,8 +201,7 @@ def check_search_split(search_ann_file,
     its COCO ``(id, file_name)`` pair; both are kept by :func:`split_coco`,
     and requiring both avoids false alarms on datasets that number ids, or
     name files, per split. VOC ``.txt`` lists are accepted too (identified
-    by image id). Only the ``images`` field of a COCO file is parsed, so a
-    check against the 118k-image COCO training file takes about a second.
+    by image id).
 
     Args:
         search_ann_file (str | Path): Search set annotations (or VOC list).
@@ -209,12 +218,17 @@ def check_search_split(search_ann_file,
     search_images = _image_keys(search_ann_file)
     if not search_images:
         raise ValueError(f'search set {search_ann_file} has no images')
+    test_images = None
     if test_ann_file is not None:
-        _refuse_test_split(search_ann_file, search_images, test_ann_file)
-    others = {'training set': train_ann_file, 'test split': test_ann_file}
-    for role, other in others.items():
-        if other is not None:
-            _refuse_overlap(search_ann_file, search_images, other, role)
+        test_images = _image_keys(test_ann_file)
+        _refuse_test_split(search_ann_file, search_images, test_ann_file,
+                           test_images)
+    if train_ann_file is not None:
+        _refuse_overlap(search_ann_file, search_images, train_ann_file,
+                        _image_keys(train_ann_file), 'training set')
+    if test_ann_file is not None:
+        _refuse_overlap(search_ann_file, search_images, test_ann_file,
+                        test_images, 'test split')
 
 
 # Selection
@@ -246,13 +260,13 @@ def _rerun_split(manifest):
     sources = manifest['sources']
     if manifest['format'] == 'coco':
         source = sources[0]['path']
-        ids = [image['id'] for image in _read_top_level(source, 'images')]
+        ids = [image['id'] for image in _read_images(source)]
         search = _select_search(ids, [str(i) for i in ids], num_search, seed,
                                 source)
         return dict(
             search_image_ids=[i for i in ids if i in search],
             remain_image_ids=[i for i in ids if i not in search])
-    ids = {s['tag']: _read_id_list(s['path']) for s in sources}
+    ids = {s['tag']: read_voc_list(s['path']) for s in sources}
     pooled = [(tag, i) for tag in ids for i in ids[tag]]
     search = _select_search(pooled, [f'{t}/{i}' for t, i in pooled],
                             num_search, seed, 'the VOC lists')
@@ -332,46 +346,15 @@ def _voc_tag(list_file):
     return path.stem
 
 
-def _read_id_list(list_file):
-    with open(list_file, encoding='utf-8') as f:
-        # VOC's per-class lists carry a second column; the id comes first.
-        return [line.split()[0] for line in f if line.strip()]
+def _read_images(path):
+    """The ``images`` list of a COCO instances file."""
+    return _images_of(_load_json(path), path)
 
 
-_WHITESPACE = re.compile(r'\s*')
-
-
-def _read_top_level(path, field):
-    """One top-level field of a JSON object file, parsing no further.
-
-    COCO files put ``images`` before ``annotations``; stopping there skips
-    parsing every polygon, which is most of a COCO training file (seconds
-    and gigabytes with ``json.load``).
-    """
-    text = Path(path).read_text(encoding='utf-8')
-    decoder = json.JSONDecoder()
-
-    def skip(pos, expected=None):
-        pos = _WHITESPACE.match(text, pos).end()
-        if expected is not None:
-            if text[pos:pos + 1] != expected:
-                raise ValueError(f'{path}: expected {expected!r} at '
-                                 f'character {pos} of its top-level object')
-            pos += 1
-        return pos
-
-    pos = skip(0, '{')
-    while True:
-        pos = skip(pos)
-        if text[pos:pos + 1] in ('}', ''):
-            raise ValueError(f'{path} has no top-level {field!r} field')
-        key, pos = decoder.raw_decode(text, pos)
-        value, pos = decoder.raw_decode(text, skip(skip(pos, ':')))
-        if key == field:
-            return value
-        pos = skip(pos)
-        if text[pos:pos + 1] == ',':
-            pos += 1
+def _images_of(coco, path):
+    if not isinstance(coco, dict) or not isinstance(coco.get('images'), list):
+        raise ValueError(f"{path} has no top-level 'images' list")
+    return coco['images']
 
 
 # Checks
@@ -380,19 +363,19 @@ def _read_top_level(path, field):
 def _image_keys(ann_file):
     """Image identities of a COCO json or VOC list, in file order."""
     if str(ann_file).endswith('.txt'):
-        return [(i, None) for i in _read_id_list(ann_file)]
+        return [(i, None) for i in read_voc_list(ann_file)]
     return [(image['id'], image['file_name'])
-            for image in _read_top_level(ann_file, 'images')]
+            for image in _read_images(ann_file)]
 
 
-def _refuse_test_split(search_file, search_images, test_file):
+def _refuse_test_split(search_file, search_images, test_file, test_images):
     reason = None
     if _same_path(search_file, test_file):
         reason = 'is the same file as the test split'
     elif (os.path.getsize(search_file) == os.path.getsize(test_file)
           and _sha256_of(search_file) == _sha256_of(test_file)):
         reason = 'is a byte-identical copy of the test split'
-    elif set(search_images) == set(_image_keys(test_file)):
+    elif set(search_images) == set(test_images):
         reason = 'holds exactly the images of the test split'
     if reason is not None:
         raise ValueError(
@@ -401,8 +384,9 @@ def _refuse_test_split(search_file, search_images, test_file):
             f'reported on the untouched test split')
 
 
-def _refuse_overlap(search_file, search_images, other_file, role):
-    other = set(_image_keys(other_file))
+def _refuse_overlap(search_file, search_images, other_file, other_images,
+                    role):
+    other = set(other_images)
     shared = [key for key in search_images if key in other]
     if shared:
         first = ', '.join(f'id={i}' if name is None else f'id={i} ({name})'

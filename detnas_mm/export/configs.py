@@ -39,7 +39,7 @@ import datetime
 import os.path as osp
 import textwrap
 from dataclasses import dataclass
-from typing import Dict, Iterable, Optional, Tuple, Union
+from typing import Callable, Dict, Iterable, Optional, Tuple, Union
 
 from mmengine.config import Config
 
@@ -126,7 +126,9 @@ def build_export_config(arch: Union[str, Iterable[int]],
                         base: str = 'faster-rcnn_coco',
                         kind: str = 'detection',
                         data_root: Optional[str] = None,
-                        pretrained: Optional[str] = None) -> Config:
+                        pretrained: Optional[str] = None,
+                        update: Optional[Callable[[Config], None]] = None
+                        ) -> Config:
     """The resolved config of an architecture on a retraining recipe.
 
     Args:
@@ -141,6 +143,8 @@ def build_export_config(arch: Union[str, Iterable[int]],
         pretrained: Optional checkpoint of the ImageNet-pretrained
             classifier (keys ``backbone.*``) to initialise the detection
             backbone from.
+        update: Optional ``update(cfg)`` applied last, detection only
+            (e.g. pointing the dataloaders at a VOC-layout folder).
 
     Returns:
         Config: The config, ready to dump.
@@ -159,9 +163,10 @@ def build_export_config(arch: Union[str, Iterable[int]],
     backbone.arch = genes
     if kind == 'imagenet':
         cfg.model.head.in_channels = space.last_channels
-        if data_root is not None or pretrained is not None:
-            raise ValueError('data_root and pretrained apply to detection '
-                             'configs only')
+        if data_root is not None or pretrained is not None or \
+                update is not None:
+            raise ValueError('data_root, pretrained and update apply to '
+                             'detection configs only')
         return cfg
     cfg.model.neck.in_channels = list(space.stage_channels)
     if pretrained is not None:
@@ -173,6 +178,8 @@ def build_export_config(arch: Union[str, Iterable[int]],
             type='Pretrained', checkpoint=pretrained, prefix='backbone.')
     if data_root is not None:
         set_coco_data_root(cfg, data_root)
+    if update is not None:
+        update(cfg)
     return cfg
 
 
@@ -258,7 +265,9 @@ def export_detection_config(arch: Union[str, Iterable[int]],
                             base: str = 'faster-rcnn_coco',
                             provenance: Optional[dict] = None,
                             data_root: Optional[str] = None,
-                            pretrained: Optional[str] = None) -> str:
+                            pretrained: Optional[str] = None,
+                            update: Optional[Callable[[Config], None]] = None
+                            ) -> str:
     """Write the mmdet retraining config of an architecture.
 
     Args:
@@ -271,12 +280,13 @@ def export_detection_config(arch: Union[str, Iterable[int]],
             the backbone at 224x224), ``date`` (default: now), ``note``.
         data_root: See :func:`build_export_config`.
         pretrained: See :func:`build_export_config`.
+        update: See :func:`build_export_config`.
 
     Returns:
         str: The absolute path written.
     """
     return _export('detection', arch, space, out_file, base, provenance,
-                   data_root=data_root, pretrained=pretrained)
+                   data_root=data_root, pretrained=pretrained, update=update)
 
 
 def export_imagenet_config(arch: Union[str, Iterable[int]],
@@ -326,7 +336,9 @@ def export_search_result(arch: Union[str, Iterable[int]],
                          base: str = 'faster-rcnn_coco',
                          provenance: Optional[dict] = None,
                          data_root: Optional[str] = None,
-                         pretrained: Optional[str] = None) -> Dict[str, str]:
+                         pretrained: Optional[str] = None,
+                         update: Optional[Callable[[Config], None]] = None
+                         ) -> Dict[str, str]:
     """Write the detection and ImageNet configs of a searched architecture.
 
     Args:
@@ -337,6 +349,7 @@ def export_search_result(arch: Union[str, Iterable[int]],
         provenance: See :func:`export_detection_config`.
         data_root: See :func:`build_export_config` (detection config only).
         pretrained: See :func:`build_export_config`.
+        update: See :func:`build_export_config` (detection config only).
 
     Returns:
         dict: ``{'detection': path, 'imagenet': path}``.
@@ -345,7 +358,7 @@ def export_search_result(arch: Union[str, Iterable[int]],
     return dict(
         detection=export_detection_config(
             arch, space, osp.join(out_dir, names['detection']), base,
-            provenance, data_root, pretrained),
+            provenance, data_root, pretrained, update),
         imagenet=export_imagenet_config(
             arch, space, osp.join(out_dir, names['imagenet']), base,
             provenance))

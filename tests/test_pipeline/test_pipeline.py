@@ -39,7 +39,7 @@ def test_pipeline_runs_to_the_end_on_real_data(finished_run):
     work_dir, stdout = finished_run
     result = summary(work_dir)
     names = [row['name'] for row in result['table']]
-    assert names[0] == 'searched'
+    assert names[0] in ('searched', 'search result (unranked)')
     assert names[1].startswith('published')
     assert names[2].startswith('random, median of')
     for row in result['table']:
@@ -54,10 +54,33 @@ def test_pipeline_runs_to_the_end_on_real_data(finished_run):
     for stage in ('pretrain', 'split', 'finetune', 'search', 'export',
                   'retrain', 'report'):
         assert f'] {stage}:' in stdout
-    assert '| searched |' in stdout and 'report folder:' in stdout
+    assert f'| {names[0]} |' in stdout and 'report folder:' in stdout
+    assert 'sizes of this run:' in stdout
     # The searched architecture is the search's best one.
     best = json.loads((work_dir / '4_search' / 'best_arch.json').read_text())
     assert result['searched']['arch'] == best['arch']
+    # Its supernet score is the search's own (the same scoring code).
+    assert result['searched']['search_score'] == best['score']
+    assert (work_dir / 'data_check.json').is_file()
+    assert 'rank_agreement' in result and result['verdict']
+
+
+def test_the_guard_speaks_when_the_supernet_detects_nothing(finished_run):
+    """Four fine-tuning iterations detect nothing on coco_tiny at 128 px:
+    the summary must say the search could not rank, not show a winner."""
+    work_dir, stdout = finished_run
+    result = summary(work_dir)
+    best = json.loads((work_dir / '4_search' / 'best_arch.json').read_text())
+    scores = [e['score'] for e in json.loads(
+        (work_dir / '4_search' / 'search_state.json').read_text())['log']]
+    assert max(scores) == 0.0, 'this run was expected to detect nothing'
+    assert best['can_rank'] is False
+    assert result['table'][0]['name'] == 'search result (unranked)'
+    message = 'The search cannot rank architectures'
+    assert message in stdout
+    text = (work_dir / '7_report' / 'summary.md').read_text()
+    assert message in text and 'supernet detects nothing' in text
+    assert 'searched architecture tested' not in text
 
 
 def test_interrupted_search_resumes_to_the_same_result(

@@ -85,3 +85,128 @@ def test_help_names_every_command():
     assert result.returncode == 0
     for command in ('coco', 'voc', 'verify'):
         assert command in result.stdout
+
+
+def assert_one_line_error(result, *parts):
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert 'Traceback' not in result.stderr
+    assert result.stderr.startswith('error: ')
+    assert result.stderr.count('\n') == 1, result.stderr
+    for part in parts:
+        assert part in result.stderr, result.stderr
+
+
+@pytest.fixture
+def coco_json(train_ann):
+    with open(train_ann, encoding='utf-8') as f:
+        return json.load(f)
+
+
+def write_json(path, obj):
+    path.write_text(json.dumps(obj))
+    return path
+
+
+def test_checks_the_input_and_prints_warnings(tmp_path, train_ann, coco_json):
+    # An image without boxes is a warning: the split goes ahead.
+    first = coco_json['images'][0]
+    coco_json['annotations'] = [
+        a for a in coco_json['annotations'] if a['image_id'] != first['id']
+    ]
+    ann_file = write_json(tmp_path / 'train.json', coco_json)
+    result = run_tool('coco', ann_file, '--img-dir',
+                      train_ann.parents[1] / 'train2017', '--out-dir',
+                      tmp_path / 'split', '--num-search', 10)
+    assert result.returncode == 0, result.stderr
+    assert (f'warning image_without_boxes [train]: 1 image(s) without a '
+            f'usable box (e.g. {first["file_name"]})') in result.stdout
+    assert '--img-dir' not in result.stdout
+    assert 'coco split, seed 0, 10 search images' in result.stdout
+
+
+def test_without_img_dir_says_what_was_not_checked(tmp_path, train_ann):
+    result = run_tool('coco', train_ann, '--out-dir', tmp_path, '--num-search',
+                      10)
+    assert result.returncode == 0, result.stderr
+    assert 'not checked: train: missing_image, unreadable_image' in \
+        result.stdout
+    assert 'give --img-dir' in result.stdout
+
+
+def test_fatal_problems_stop_the_tool_in_one_line(tmp_path, train_ann,
+                                                  coco_json):
+    coco_json['images'][1]['file_name'] = 'nowhere.jpg'
+    coco_json['annotations'][0]['category_id'] = 12345
+    ann_file = write_json(tmp_path / 'train.json', coco_json)
+    result = run_tool('coco', ann_file, '--img-dir',
+                      train_ann.parents[1] / 'train2017', '--out-dir',
+                      tmp_path / 'split', '--num-search', 10)
+    assert_one_line_error(
+        result, '2 kind(s) of fatal problem',
+        'missing_image [train]: 1 listed image(s) whose file is missing '
+        '(e.g. nowhere.jpg)', 'unknown_category [train]: 1', 'category 12345')
+    assert not (tmp_path / 'split').exists()
+
+
+@pytest.mark.parametrize('text, part', [
+    ('{"images": [', 'not JSON'),
+    ('[1, 2]', 'no "images" list'),
+    ('{"images": [], "categories": []}', 'no "categories" list'),
+])
+def test_broken_json_is_one_line(tmp_path, text, part):
+    ann_file = tmp_path / 'train.json'
+    ann_file.write_text(text)
+    result = run_tool('coco', ann_file, '--out-dir', tmp_path / 'split')
+    assert_one_line_error(result, 'malformed_annotation', part)
+
+
+def test_img_dir_must_be_a_folder(tmp_path, train_ann):
+    result = run_tool('coco', train_ann, '--img-dir', tmp_path / 'nope',
+                      '--out-dir', tmp_path)
+    assert_one_line_error(result, f'--img-dir {tmp_path / "nope"} is not a '
+                          f'folder')
+
+
+def test_verify_of_another_file_is_one_line(tmp_path):
+    path = write_json(tmp_path / 'manifest.json', dict(images=[]))
+    result = run_tool('verify', path)
+    assert_one_line_error(result, 'is not a split manifest')
+
+
+@pytest.fixture
+def voc_devkit(tmp_path, coco_data_root):
+    from detnas_mm.datasets import coco_to_voc
+    return coco_to_voc(coco_data_root, tmp_path / 'voc')
+
+
+def test_voc_split_checks_a_voc_folder(tmp_path, voc_devkit):
+    main = voc_devkit / 'VOC2007' / 'ImageSets' / 'Main'
+    result = run_tool('voc', main / 'trainval.txt', '--out-dir',
+                      tmp_path / 'split', '--num-search', 10)
+    assert result.returncode == 0, result.stderr
+    assert 'Data checks (voc data: train ' in result.stdout
+    assert 'no problems found' in result.stdout
+
+    ids = (main / 'trainval.txt').read_text().split()
+    (voc_devkit / 'VOC2007' / 'Annotations' / f'{ids[3]}.xml').unlink()
+    result = run_tool('voc', main / 'trainval.txt', '--out-dir',
+                      tmp_path / 'split2', '--num-search', 10)
+    assert_one_line_error(result, 'missing_annotation [train]: 1',
+                          f'VOC2007/Annotations/{ids[3]}.xml')
+    assert not (tmp_path / 'split2').exists()
+
+
+def test_voc_lists_outside_a_voc_folder_are_split_unchecked(tmp_path):
+    folder = tmp_path / 'VOC2007' / 'ImageSets' / 'Main'
+    folder.mkdir(parents=True)
+    (folder / 'trainval.txt').write_text('a\nb\nc\n')
+    result = run_tool('voc', folder / 'trainval.txt', '--out-dir',
+                      tmp_path / 'split', '--num-search', 1)
+    assert result.returncode == 0, result.stderr
+    assert 'Data checks skipped' in result.stdout
+    assert 'voc split, seed 0, 1 search images' in result.stdout
+
+
+def test_missing_voc_list_is_one_line(tmp_path):
+    result = run_tool('voc', tmp_path / 'none.txt', '--out-dir', tmp_path)
+    assert_one_line_error(result, 'none.txt')

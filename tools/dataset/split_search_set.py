@@ -1,8 +1,15 @@
 """Carve a DetNAS search set out of the training annotations.
 
+The input is checked first (detnas_mm.datasets.check_detection_data, see
+docs/data_checks.md): fatal problems stop the tool with one line, warnings
+are printed. COCO image files are checked only with --img-dir; VOC images
+and annotations are checked when the lists sit in a VOC folder
+(VOC20xx/ImageSets/Main/<list>.txt next to Annotations/ and JPEGImages/).
+
 Examples:
     python tools/dataset/split_search_set.py coco \\
         data/coco/annotations/instances_train2017.json \\
+        --img-dir data/coco/train2017 \\
         --out-dir data/coco/detnas_split --num-search 5000 --seed 0
     python tools/dataset/split_search_set.py voc \\
         data/VOCdevkit/VOC2007/ImageSets/Main/trainval.txt \\
@@ -13,9 +20,12 @@ Examples:
 """
 import argparse
 import sys
+from pathlib import Path
 
+from detnas_mm.datasets.data_checks import DetectionSplit, check_detection_data
 from detnas_mm.datasets.search_split import (MANIFEST_FILE, split_coco,
                                              split_voc, verify_manifest)
+from detnas_mm.datasets.voc import ANN_SUBDIR, voc_sub_root
 
 
 def parse_args(argv=None):
@@ -37,6 +47,11 @@ def parse_args(argv=None):
         'ann_file',
         help='COCO training annotations, e.g. '
         'annotations/instances_train2017.json')
+    coco.add_argument(
+        '--img-dir',
+        help='folder of the images of ann_file, e.g. train2017/: checks '
+        'that every image exists and opens (without it only the '
+        'annotations are checked)')
     _add_split_args(coco)
 
     voc = subparsers.add_parser(
@@ -89,6 +104,41 @@ def _summary(manifest, out_dir):
     return '\n'.join(lines)
 
 
+def check_input(args):
+    """Check the data to split; fatal problems raise ``DataCheckError``.
+
+    Returns:
+        str: The report for the console (warnings, what was not checked).
+    """
+    if args.format == 'coco':
+        if args.img_dir is not None and not Path(args.img_dir).is_dir():
+            raise ValueError(f'--img-dir {args.img_dir} is not a folder')
+        split = DetectionSplit.coco(args.ann_file, args.img_dir)
+        report = check_detection_data({'train': split})
+        text = report.format()
+        if args.img_dir is None:
+            text += ('\n  (give --img-dir to check that the image files '
+                     'exist and open)')
+        return text
+    outside = []
+    for list_file in args.list_files:
+        if not Path(list_file).is_file():
+            raise FileNotFoundError(f'No VOC image list at {list_file}')
+        try:
+            if not (voc_sub_root(list_file) / ANN_SUBDIR).is_dir():
+                outside.append(list_file)
+        except ValueError:
+            outside.append(list_file)
+    if outside:
+        # Image-id lists alone can be split; there is nothing to check.
+        return (f'Data checks skipped: {", ".join(map(str, outside))} '
+                f'not in a VOC folder with {ANN_SUBDIR}/ (expected '
+                f'VOC20xx/ImageSets/Main/<list>.txt)')
+    report = check_detection_data(
+        {'train': DetectionSplit.voc(*args.list_files)})
+    return report.format()
+
+
 def main(argv=None):
     args = parse_args(argv)
     try:
@@ -96,6 +146,7 @@ def main(argv=None):
             manifest = verify_manifest(args.manifest)
             print(f'{args.manifest}: OK, the split is reproduced')
             return 0
+        print(check_input(args))
         if args.format == 'coco':
             manifest = split_coco(args.ann_file, args.out_dir, args.num_search,
                                   args.seed)
@@ -103,7 +154,8 @@ def main(argv=None):
             manifest = split_voc(args.list_files, args.out_dir,
                                  args.num_search, args.seed)
     except (OSError, ValueError) as error:
-        print(f'error: {error}', file=sys.stderr)
+        # One line, no traceback: the message names the file and the fix.
+        print(f'error: {" ".join(str(error).split())}', file=sys.stderr)
         return 2
     print(_summary(manifest, args.out_dir))
     return 0

@@ -1,0 +1,3 @@
+from .rank_stats import RankAgreement, rank_agreement
+
+__all__ = ['RankAgreement', 'rank_agreement']
