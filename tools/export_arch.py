@@ -66,6 +66,11 @@ def parse_args(argv=None):
     parser.add_argument(
         '--score-key', default='coco/bbox_mAP', help='metric of --score')
     parser.add_argument(
+        '--onnx', action='store_true',
+        help='also export the backbone + neck to ONNX, check it in ONNX '
+        'Runtime against PyTorch and time both (<config>_backbone-neck.onnx'
+        ', report <config>_onnx.json)')
+    parser.add_argument(
         '--json', action='store_true', help='print the paths as JSON')
     args = parser.parse_args(argv)
     if args.arch is not None and args.space is None:
@@ -112,6 +117,10 @@ def main(argv=None):
                     num_calibration_images=args.calib_images)
         except CheckpointRefusedError as e:
             sys.exit(f'error: {e} ({supernet_ckpt})')
+    if args.onnx:
+        from detnas_mm.export.onnx import export_onnx_files
+        paths.update(
+            export_onnx_files(paths['detection'], paths.get('checkpoint')))
     if args.json:
         print(json.dumps(paths))
     else:

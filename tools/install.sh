@@ -72,6 +72,11 @@ if [ "$(readlink -f "$link" 2>/dev/null)" != "$here" ]; then
     echo "[install] $link exists and is not a link: not touching it" >&2
   fi
 fi
+# 5. ONNX export and ONNX Runtime latency tables (both README commands).
+if ! "$PY" -c 'import onnx, onnxruntime' 2>/dev/null; then
+  echo '[install] onnx, onnxruntime'
+  pip_install -r requirements/optional.txt
+fi
 if [ "${1:-}" = '--tests' ] && ! "$PY" -c 'import pytest, pytest_timeout' 2>/dev/null
 then
   pip_install -r requirements/tests.txt

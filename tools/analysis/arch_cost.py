@@ -10,6 +10,9 @@ Examples:
         --arch 2120|2112|33130031|3132 --imagenet-head
     python tools/analysis/arch_cost.py --space 300M --arch ... \
         --config configs/detnasnet/<config>.py --json
+    # predicted latency from a table of tools/analysis/latency_table.py
+    python tools/analysis/arch_cost.py --space 300M --arch ... \
+        --latency-table table.json
 """
 import argparse
 import json
@@ -38,6 +41,10 @@ def parse_args():
                         metavar=('H', 'W'),
                         help='detector input size (default: the scale of '
                         "the config's test pipeline)")
+    parser.add_argument('--latency-table', metavar='TABLE',
+                        help='latency table (tools/analysis/'
+                        'latency_table.py): also print the predicted '
+                        'backbone latency_ms at its input size')
     parser.add_argument('--json', action='store_true',
                         help='print one JSON object')
     return parser.parse_args()
@@ -69,6 +76,11 @@ def report(args):
         from detnas_mm.cost.detector_flops import detector_cost
         result['detector'] = detector_cost(args.config, arch,
                                            args.detector_input)
+    if args.latency_table:
+        from detnas_mm.cost.latency import LatencyTable
+        latency = LatencyTable.load(args.latency_table, space=args.space)
+        result['latency_ms'] = latency.predict(arch)
+        result['latency_table'] = latency.info()
     if args.json:
         print(json.dumps(result))
         return
@@ -83,6 +95,12 @@ def report(args):
         print(f'whole detector at {det["input_size"][0]}x'
               f'{det["input_size"][1]}: {det["flops"] / 1e9:.2f}G FLOPs, '
               f'{det["params"] / 1e6:.2f}M params')
+    if args.latency_table:
+        info = result['latency_table']
+        print(f'backbone latency at {info["input_size"][0]}x'
+              f'{info["input_size"][1]}: {result["latency_ms"]:.2f} ms '
+              f'(predicted; {info["backend"]} on {info["device_name"]}, '
+              f'{info["threads"]} thread(s), table of {info["date"]})')
 
 
 if __name__ == '__main__':
