@@ -17,16 +17,24 @@ under one of these path schedules:
 It reports the mean training loss of the last 50 iterations and the top-1
 on the validation images of the trained paths (the first 4 of a pool; for
 ``uniform``, 4 seeded random paths), each after recomputing BN statistics
-with :func:`detnas_mm.engine.recalibrate_bn` on 320 training images.
+with :func:`detnas_mm.engine.bn_recalibration.recalibrate_bn` on 320
+training images.
 
 ``--memorize`` trains on 4 fixed batches (128 images) instead of random
 batches of the whole training set: an overfitting test.
+
+``--init`` picks the backbone's initialisation: ``detnas`` (the official
+DetNAS init, ``detnas_mm.DetNASInit``, the backbone's default) or
+``kaiming`` (mmengine's Kaiming fan-out convs, BN weight 1 and bias 0).
+``--seed`` seeds the weights, the batches and the paths.
 
     python benchmarks/supernet_path_interference.py --schedule uniform
     python benchmarks/supernet_path_interference.py --schedule pool \\
         --pool-size 8
     python benchmarks/supernet_path_interference.py --depths 1,1,2,1 \\
         --iters 2400
+    python benchmarks/supernet_path_interference.py --init kaiming \\
+        --lr 0.1 --seed 1
 
 Data: an ImageNet-style folder (``<root>/{train,val}/<class>/*.jpg``),
 resized to ``--resize`` px and randomly cropped to ``--crop`` px, flipped.
@@ -54,6 +62,14 @@ MODEL_CONFIG = osp.join(
     osp.dirname(osp.abspath(__file__)), '..', 'configs', '_base_', 'models',
     'detnas-supernet_in1k.py')
 
+# The two initialisations --init chooses from (model.backbone.init_cfg).
+INITS = dict(
+    detnas=dict(type='detnas_mm.DetNASInit'),
+    kaiming=[
+        dict(type='Kaiming', layer='Conv2d'),
+        dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
+    ])
+
 MEAN = torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1)
 STD = torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1)
 
@@ -72,10 +88,14 @@ def load_split(root, size):
     return (x - MEAN) / STD, torch.tensor(labels), len(classes)
 
 
-def build_classifier(space, num_classes):
+def build_classifier(space, num_classes, init='detnas'):
     """The shipped ImageNet-form model config, for ``num_classes``."""
+    if init not in INITS:
+        raise ValueError(f'init must be one of {sorted(INITS)}, got '
+                         f'{init!r}')
     cfg = Config.fromfile(MODEL_CONFIG).model
     cfg.backbone.space = space
+    cfg.backbone.init_cfg = INITS[init]
     cfg.head.num_classes = num_classes
     cfg.head.in_channels = get_search_space(space).last_channels
     model = MODELS.build(cfg)
@@ -88,8 +108,8 @@ def path_schedule(name, space, seed, pool_size):
     rng = random.Random(seed)
 
     def draw():
-        return tuple(rng.choice(space.choices)
-                     for _ in range(space.num_blocks))
+        return tuple(
+            rng.choice(space.choices) for _ in range(space.num_blocks))
 
     if name == 'one':
         paths = [PUBLISHED_ARCHS['coco_fpn_300M'][1]]
@@ -101,8 +121,9 @@ def path_schedule(name, space, seed, pool_size):
     elif name == 'uniform':
         eval_rng = random.Random(seed + 1)
         paths = [
-            tuple(eval_rng.choice(space.choices)
-                  for _ in range(space.num_blocks)) for _ in range(4)
+            tuple(
+                eval_rng.choice(space.choices)
+                for _ in range(space.num_blocks)) for _ in range(4)
         ]
         return paths, lambda it: draw()
     else:
@@ -113,8 +134,10 @@ def path_schedule(name, space, seed, pool_size):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--data-root', default='../shared/data/imagenette_sub')
-    parser.add_argument('--schedule', default='uniform',
-                        choices=['one', 'disjoint', 'pool', 'uniform'])
+    parser.add_argument(
+        '--schedule',
+        default='uniform',
+        choices=['one', 'disjoint', 'pool', 'uniform'])
     parser.add_argument('--pool-size', type=int, default=2)
     parser.add_argument('--space', default='300M')
     parser.add_argument(
@@ -128,6 +151,12 @@ def main():
     parser.add_argument('--resize', type=int, default=72)
     parser.add_argument('--crop', type=int, default=64)
     parser.add_argument('--memorize', action='store_true')
+    parser.add_argument(
+        '--init',
+        default='detnas',
+        choices=sorted(INITS),
+        help='backbone initialisation (default: '
+        '%(default)s, the official one)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', help='append the result as a JSON line')
     args = parser.parse_args()
@@ -144,9 +173,11 @@ def main():
     if args.depths:
         depths = tuple(int(d) for d in args.depths.split(','))
         space = get_search_space(
-            dict(space.to_dict(), name=f'{space.name}-{args.depths}',
-                 depths=depths))
-    model = build_classifier(space.to_dict(), num_classes)
+            dict(
+                space.to_dict(),
+                name=f'{space.name}-{args.depths}',
+                depths=depths))
+    model = build_classifier(space.to_dict(), num_classes, args.init)
     eval_paths, path_of = path_schedule(args.schedule, space, args.seed,
                                         args.pool_size)
 
@@ -154,12 +185,16 @@ def main():
     body = list(model.backbone.parameters())
     groups = [
         dict(params=[p for p in body if p.ndim > 1], lr_mult=1.),
-        dict(params=[p for p in body if p.ndim <= 1], lr_mult=1.,
-             weight_decay=0.),
-        dict(params=[p for p in head if p.ndim > 1],
-             lr_mult=args.head_lr_mult),
-        dict(params=[p for p in head if p.ndim <= 1],
-             lr_mult=args.head_lr_mult, weight_decay=0.),
+        dict(
+            params=[p for p in body if p.ndim <= 1],
+            lr_mult=1.,
+            weight_decay=0.),
+        dict(
+            params=[p for p in head if p.ndim > 1], lr_mult=args.head_lr_mult),
+        dict(
+            params=[p for p in head if p.ndim <= 1],
+            lr_mult=args.head_lr_mult,
+            weight_decay=0.),
     ]
     optimizer = torch.optim.SGD(
         groups, lr=args.lr, momentum=0.9, weight_decay=4e-5)
@@ -175,8 +210,8 @@ def main():
             index = torch.arange(args.batch_size) * 3 + (it % 4) * 100
             index = index % len(x_train)
         else:
-            index = torch.randint(0, len(x_train), (args.batch_size, ),
-                                  generator=gen)
+            index = torch.randint(
+                0, len(x_train), (args.batch_size, ), generator=gen)
         top, left = torch.randint(0, margin + 1, (2, ), generator=gen)
         x = x_train[index, :, top:top + args.crop, left:left + args.crop]
         if torch.rand(1, generator=gen) < 0.5:
@@ -194,8 +229,7 @@ def main():
         return x[:, :, o:o + args.crop, o:o + args.crop]
 
     calib = [
-        centre(x_train[i:i + 32])
-        for i in range(0, min(320, len(x_train)), 32)
+        centre(x_train[i:i + 32]) for i in range(0, min(320, len(x_train)), 32)
     ]
     top1 = []
     for path in eval_paths:
@@ -206,13 +240,20 @@ def main():
             pred = model(centre(x_val)).argmax(1)
         top1.append(round((pred == y_val).float().mean().item() * 100, 1))
     result = dict(
-        schedule=args.schedule, depths=list(space.depths),
+        schedule=args.schedule,
+        init=args.init,
+        seed=args.seed,
+        depths=list(space.depths),
         pool_size=args.pool_size if args.schedule == 'pool' else None,
-        memorize=args.memorize, iters=args.iters,
-        lr=args.lr, head_lr_mult=args.head_lr_mult, crop=args.crop,
+        memorize=args.memorize,
+        iters=args.iters,
+        lr=args.lr,
+        head_lr_mult=args.head_lr_mult,
+        crop=args.crop,
         loss_first50=round(float(np.mean(losses[:50])), 3),
         loss_last50=round(float(np.mean(losses[-50:])), 3),
-        val_top1=top1, mean_val_top1=round(float(np.mean(top1)), 1),
+        val_top1=top1,
+        mean_val_top1=round(float(np.mean(top1)), 1),
         train_seconds=round(train_time))
     print(json.dumps(result))
     if args.out:

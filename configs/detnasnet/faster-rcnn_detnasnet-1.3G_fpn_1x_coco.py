@@ -1,7 +1,7 @@
 # DetNASNet (1.3G) searched on COCO with Faster R-CNN FPN (DetNAS paper;
 # detnas_mm.published_archs 'detnasnet_1.3G'), retrained with the recipe of
 # faster-rcnn_shufflenetv2-20_fpn_1x_coco.py. The FPN takes the 1.3G space's
-# stage channels. ImageNet pretraining: detnasnet-1.3G_16xb64_in1k.py.
+# stage channels. ImageNet pretraining: detnasnet-1.3G_8xb128-300k_in1k.py.
 _base_ = './faster-rcnn_shufflenetv2-20_fpn_1x_coco.py'
 
 model = dict(

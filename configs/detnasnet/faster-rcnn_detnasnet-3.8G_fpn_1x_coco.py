@@ -2,7 +2,7 @@
 # paper; detnas_mm.published_archs 'detnasnet_3.8G'), retrained with the
 # recipe of faster-rcnn_shufflenetv2-20_fpn_1x_coco.py. The FPN takes the
 # 3.8G space's stage channels. ImageNet pretraining:
-# detnasnet-3.8G_16xb64_in1k.py.
+# detnasnet-3.8G_8xb128-300k_in1k.py.
 _base_ = './faster-rcnn_shufflenetv2-20_fpn_1x_coco.py'
 
 model = dict(

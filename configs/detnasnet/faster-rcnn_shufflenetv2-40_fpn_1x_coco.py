@@ -2,7 +2,7 @@
 # space (every block is choice 0), retrained with Faster R-CNN FPN on COCO
 # (recipe: faster-rcnn_shufflenetv2-20_fpn_1x_coco.py). The FPN takes the
 # 1.3G space's stage channels. ImageNet pretraining:
-# shufflenetv2-40_16xb64_in1k.py.
+# shufflenetv2-40_8xb128-300k_in1k.py.
 _base_ = './faster-rcnn_shufflenetv2-20_fpn_1x_coco.py'
 
 model = dict(

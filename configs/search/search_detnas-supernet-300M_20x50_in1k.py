@@ -11,35 +11,26 @@
 # pretrain with train_dataloader.dataset.ann_file=meta/detnas_train_remain.txt
 # (see docs/search.md for making the two lists); the loop refuses a search
 # split that shares images with the training set or is the val split.
-_base_ = '../supernet/detnas-supernet-300M_8xb128-300k_in1k.py'
+_base_ = [
+    '../supernet/detnas-supernet-300M_8xb128-300k_in1k.py',
+    '../_base_/evolution_search.py',
+]
 
 custom_hooks = []
 # The supernet validation loops of pretraining are not used by the search.
 val_cfg = dict(_delete_=True, type='ValLoop')
 test_cfg = dict(_delete_=True, type='TestLoop')
 
-train_dataloader = dict(
-    dataset=dict(ann_file='meta/detnas_train_remain.txt'))
+train_dataloader = dict(dataset=dict(ann_file='meta/detnas_train_remain.txt'))
 val_dataloader = dict(
     dataset=dict(
-        split='train', data_prefix='train',
-        ann_file='meta/detnas_search.txt'))
+        split='train', data_prefix='train', ann_file='meta/detnas_search.txt'))
 val_evaluator = dict(type='Accuracy', topk=(1, 5))
 
 train_cfg = dict(
+    _base_.search_loop,
     _delete_=True,
-    type='detnas_mm.EvolutionSearchLoop',
-    num_generations=20,
-    population_size=50,
-    top_k=10,
-    num_mutation=20,
-    mutation_prob=0.1,
-    num_crossover=20,
-    flops_limit=300e6,
-    flops_input_size=224,
-    flops_mode='backbone',
     score_key='accuracy/top1',
     num_calibration_images=20480,
     calibration_batch_size=128,
-    seed=0,
     export_base='faster-rcnn_coco')

@@ -7,7 +7,10 @@
 #       --cfg-options train_dataloader.dataset.ann_file=\
 #       $PWD/data/imagenette_split/train_remain.txt
 #   python tools/search.py configs/search/<this file> supernet.pth
-_base_ = '../supernet/detnas-supernet-300M_1xb32-600iter_imagenette-64px.py'
+_base_ = [
+    '../supernet/detnas-supernet-300M_1xb32-600iter_imagenette-64px.py',
+    '../_base_/evolution_search.py',
+]
 
 custom_hooks = []
 val_cfg = dict(_delete_=True, type='ValLoop')
@@ -30,18 +33,17 @@ test_dataloader = dict(
         data_prefix='val',
         pipeline={{_base_.test_pipeline}}))
 
+# The published search shrunk: 3 generations of 8, top-3, 3 mutants, 3
+# crossovers.
 train_cfg = dict(
+    _base_.search_loop,
     _delete_=True,
-    type='detnas_mm.EvolutionSearchLoop',
     num_generations=3,
     population_size=8,
     top_k=3,
     num_mutation=3,
-    mutation_prob=0.1,
     num_crossover=3,
-    flops_limit=300e6,
     score_key='accuracy/top1',
     num_calibration_images=64,
     calibration_batch_size=32,
-    seed=0,
     export_base='faster-rcnn_coco-tiny')

@@ -6,7 +6,10 @@
 # by bbox mAP on the 5000-image search split held out of train2017.
 #   bash tools/dist_search.sh configs/search/<this file> supernet.pth 8
 #   (add --resume to continue a stopped search in the same work dir)
-_base_ = '../supernet/faster-rcnn_detnas-supernet-300M_fpn_8xb2-90k_coco.py'
+_base_ = [
+    '../supernet/faster-rcnn_detnas-supernet-300M_fpn_8xb2-90k_coco.py',
+    '../_base_/evolution_search.py',
+]
 
 # The supernet checkpoint passed to tools/search.py replaces every weight.
 model = dict(backbone=dict(init_cfg=None))
@@ -23,20 +26,10 @@ val_dataloader = dict(
 val_evaluator = dict(ann_file=data_root + search_ann)
 
 train_cfg = dict(
+    _base_.search_loop,
     _delete_=True,
-    type='detnas_mm.EvolutionSearchLoop',
-    num_generations=20,
-    population_size=50,
-    top_k=10,
-    num_mutation=20,
-    mutation_prob=0.1,
-    num_crossover=20,
-    flops_limit=300e6,
-    flops_input_size=224,
-    flops_mode='backbone',
     score_key='coco/bbox_mAP',
     num_calibration_images=4096,
     calibration_batch_size=8,
-    seed=0,
     # The best path is also written as retraining configs (detnas_mm.export).
     export_base='faster-rcnn_coco')

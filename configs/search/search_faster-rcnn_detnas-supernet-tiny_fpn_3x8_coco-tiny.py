@@ -9,8 +9,11 @@
 # The supernet must be fine-tuned on data/coco_tiny_split/train_remain.json
 # (the loop refuses a search split that overlaps the training set).
 #   python tools/search.py configs/search/<this file> supernet.pth
-_base_ = ('../supernet/faster-rcnn_detnas-supernet-300M_tiny-fpn_'
-          '1xb2-300iter_coco-tiny.py')
+_base_ = [
+    '../supernet/faster-rcnn_detnas-supernet-300M_tiny-fpn_'
+    '1xb2-300iter_coco-tiny.py',
+    '../_base_/evolution_search.py',
+]
 
 # Plain BN: the search recomputes BN statistics per path in one process
 # per rank and all-reduces them itself.
@@ -45,20 +48,15 @@ test_dataloader = dict(
 test_evaluator = dict(ann_file=images + 'annotations/instances_val2017.json')
 
 train_cfg = dict(
+    _base_.search_loop,
     _delete_=True,
-    type='detnas_mm.EvolutionSearchLoop',
     num_generations=3,
     population_size=8,
     top_k=3,
     num_mutation=3,
-    mutation_prob=0.1,
     num_crossover=3,
-    flops_limit=300e6,
-    flops_input_size=224,
-    flops_mode='backbone',
     score_key='coco/bbox_mAP',
     num_calibration_images=16,
     calibration_batch_size=4,
-    seed=0,
     # The best path is also written as retraining configs (detnas_mm.export).
     export_base='faster-rcnn_coco-tiny')

@@ -5,12 +5,11 @@
 # 64 px, batch 32, 2400 iterations, lr 0.1 (classifier x0.1). Everything
 # else is the 300M CPU config (crops, validation with BN recalibration).
 #   python tools/train.py configs/supernet/<this file>
-# Why fewer blocks and not fewer channels: in CPU minutes, uniform paths
-# over 20 blocks end at 13-22 % at any width tried (channels halved, 6000
-# iterations: 22 %), while 5 blocks end at about 33 % mean top-1 over
-# random paths; docs/pretraining.md has the measurements. Its checkpoint
-# fits this space only: the detection and search configs use the real 300M
-# space and take the 300M CPU config's checkpoint.
+# Why fewer blocks and not fewer channels: in CPU minutes uniform paths over
+# 20 blocks stay near chance at any width tried, while 5 blocks learn
+# (docs/pretraining.md has the measurements). Its checkpoint fits this
+# space only: the detection and search configs use the real 300M space and
+# take the 300M CPU config's checkpoint.
 _base_ = './detnas-supernet-300M_1xb32-600iter_imagenette-64px.py'
 
 model = dict(
@@ -31,24 +30,17 @@ custom_hooks = [
     dict(type='detnas_mm.IterationSeedHook'),
 ]
 
-# Five blocks take lr 0.1 (loss 1.61 after 2400 iterations, against 1.84
-# at the 20-block config's 0.05; measured in memory).
+# Five blocks train faster at lr 0.1 than at the 20-block config's 0.05
+# (docs/pretraining.md).
 optim_wrapper = dict(optimizer=dict(lr=0.1))
 max_iters = 2400
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        power=1.0,
-        eta_min=0.,
-        by_epoch=False,
-        begin=0,
-        end=max_iters)
-]
+param_scheduler = [dict(_base_.param_scheduler[0], end=max_iters)]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 # No published architecture exists in this space: the base's 5 seeded
 # random paths only.
-val_cfg = dict(fixed_arch=None)
-test_cfg = dict(fixed_arch=None)
+supernet_val = dict(fixed_arch=None)
+val_cfg = dict(**supernet_val)
+test_cfg = dict(**supernet_val)
 
 default_hooks = dict(
     logger=dict(interval=100),

@@ -3,7 +3,8 @@
 _base_ = [
     '../_base_/models/faster-rcnn_detnas_fpn.py',
     '../_base_/datasets/voc0712_detnas-split.py',
-    '../_base_/schedules/schedule_detnas-22.5k.py'
+    '../_base_/schedules/schedule_detnas-22.5k.py',
+    '../_base_/supernet_training.py',
 ]
 
 # Supernet checkpoint of the ImageNet pretraining stage; override with
@@ -14,12 +15,3 @@ model = dict(
         init_cfg=dict(
             type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
     roi_head=dict(bbox_head=dict(num_classes=20)))
-
-custom_hooks = [
-    dict(
-        type='detnas_mm.PathSamplerHook',
-        sampler=dict(type='detnas_mm.UniformPathSampler', seed=0))
-]
-# One path per step leaves the other choice ops without gradients.
-model_wrapper_cfg = dict(
-    type='MMDistributedDataParallel', find_unused_parameters=True)

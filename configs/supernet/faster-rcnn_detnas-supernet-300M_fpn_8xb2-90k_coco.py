@@ -8,7 +8,8 @@
 _base_ = [
     '../_base_/models/faster-rcnn_detnas_fpn.py',
     '../_base_/datasets/coco_detection_detnas-split.py',
-    '../_base_/schedules/schedule_detnas-90k.py'
+    '../_base_/schedules/schedule_detnas-90k.py',
+    '../_base_/supernet_training.py',
 ]
 
 # The checkpoint of the ImageNet supernet pretraining stage (an mmpretrain
@@ -20,13 +21,3 @@ model = dict(
     backbone=dict(
         init_cfg=dict(
             type='Pretrained', checkpoint=pretrained, prefix='backbone.')))
-
-custom_hooks = [
-    dict(
-        type='detnas_mm.PathSamplerHook',
-        sampler=dict(type='detnas_mm.UniformPathSampler', seed=0))
-]
-# A step trains one path, so DDP must not wait for gradients of the other
-# choice ops: find_unused_parameters marks them ready after each backward.
-model_wrapper_cfg = dict(
-    type='MMDistributedDataParallel', find_unused_parameters=True)

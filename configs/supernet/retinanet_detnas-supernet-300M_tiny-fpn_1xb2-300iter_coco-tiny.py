@@ -5,7 +5,8 @@
 _base_ = [
     '../_base_/models/retinanet_detnas_fpn.py',
     '../_base_/datasets/coco-tiny_detection_128px.py',
-    '../_base_/schedules/schedule_detnas-300iter-cpu.py'
+    '../_base_/schedules/schedule_detnas-300iter-cpu.py',
+    '../_base_/supernet_training.py',
 ]
 
 width = 64
@@ -15,11 +16,3 @@ model = dict(
 
 # Half the Faster R-CNN CPU lr, as in the full-scale recipes.
 optim_wrapper = dict(optimizer=dict(lr=0.005))
-
-custom_hooks = [
-    dict(
-        type='detnas_mm.PathSamplerHook',
-        sampler=dict(type='detnas_mm.UniformPathSampler', seed=0))
-]
-model_wrapper_cfg = dict(
-    type='MMDistributedDataParallel', find_unused_parameters=True)

@@ -4,6 +4,11 @@ mmengine's ``init_dist`` calls ``torch.cuda.set_device`` unconditionally,
 and its default DDP wrapper passes ``device_ids=[local_rank]``; both fail on
 a machine without a GPU. The Runner skips its own initialisation when a
 process group exists, so we create a gloo group first and adapt the config.
+
+Only what CPU needs changes: the gloo backend, ``device_ids=None`` and
+SyncBN turned into BN. Everything else (``find_unused_parameters`` above
+all) stays as the config says, so a CPU run resolves the config as a GPU
+run would and fails where a GPU run would.
 """
 import os
 
@@ -39,7 +44,9 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
     """Prepare a distributed CPU run; return True if it did anything.
 
     With ``launcher='pytorch'`` (torchrun) and no GPU, this initialises a
-    gloo process group, turns SyncBN into BN and makes DDP wrap CPU modules.
+    gloo process group, turns SyncBN into BN and makes DDP wrap CPU modules
+    (``device_ids=None``); the rest of ``model_wrapper_cfg`` is the
+    config's.
     """
     if launcher == 'none' or torch.cuda.is_available():
         return False
@@ -49,13 +56,11 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
     if not torch_dist.is_initialized():
         torch_dist.init_process_group('gloo')
     if replace_sync_bn(cfg.model):
-        print_log('No GPU: SyncBN replaced by BN for this CPU run',
-                  logger='current')
+        print_log(
+            'No GPU: SyncBN replaced by BN for this CPU run', logger='current')
     wrapper = cfg.get('model_wrapper_cfg') or dict(
         type='MMDistributedDataParallel')
     wrapper['device_ids'] = None
-    # A sampled path leaves most choice ops unused in a step.
-    wrapper.setdefault('find_unused_parameters', True)
     cfg.model_wrapper_cfg = wrapper
     os.environ.setdefault('LOCAL_RANK', '0')
     return True

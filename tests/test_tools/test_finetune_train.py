@@ -11,10 +11,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from mmdet.datasets import CocoDataset
 
 from detnas_mm.datasets.search_split import split_coco
+
+# Subprocess runs of the tools: deselect with -m 'not e2e'.
+pytestmark = pytest.mark.e2e
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG = REPO_ROOT / 'configs' / 'supernet' / (

@@ -3,6 +3,11 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
+# Subprocess runs of the tools: deselect with -m 'not e2e'.
+pytestmark = pytest.mark.e2e
+
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = 'faster-rcnn_detnas-supernet-300M_tiny-fpn_1xb2-300iter_coco-tiny.py'
 

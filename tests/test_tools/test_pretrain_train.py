@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 import torch
 
+# Subprocess runs of the tools: deselect with -m 'not e2e'.
+pytestmark = pytest.mark.e2e
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG = (REPO_ROOT / 'configs' / 'supernet' /
           'detnas-supernet-300M_1xb32-600iter_imagenette-64px.py')

@@ -1,14 +1,16 @@
-# Faster R-CNN + FPN on the DetNAS supernet, as in the DetNAS paper: SyncBN
-# in the backbone, the FPN and the box head, and the "4conv1fc" box head
-# (4 shared 3x3 convs + 1 fc).
+# Faster R-CNN + FPN on the DetNAS supernet, as in the DetNAS code
+# (configs/e2e_faster_rcnn_DETNAS_COCO_FPN_300M_*.yaml): SyncBN in the
+# backbone, the FPN and the box head, and the "4conv1fc" box head (4 shared
+# 3x3 convs + 1 fc). BN momentum 0.1 (torch's default), which the official
+# SyncBN takes when the backbone is the supernet (supernet fine-tuning and
+# search); retraining a searched net uses 0.01
+# (faster-rcnn_detnasnet_fpn.py).
 #
 # Switch the search space with two keys that must agree: the backbone's
 # `space` and the FPN's `in_channels` (the space's stage channels;
 # `DetNASSupernet(space).out_channels` or `.feature_info` print them):
 #   '300M': (64, 160, 320, 640)   '1.3G': (96, 240, 480, 960)
 #   '3.8G': (172, 432, 864, 1728)
-# A retraining config of a searched architecture switches the backbone type
-# to 'detnas_mm.DetNASNet' and adds `arch='<gene string>'`.
 #
 # SyncBN needs one GPU per process; a single CPU process runs it as plain BN
 # and tools/train.py turns it into BN for multi-process CPU runs.

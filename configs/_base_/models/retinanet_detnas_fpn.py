@@ -1,5 +1,11 @@
-# RetinaNet + FPN on the DetNAS supernet, SyncBN in the backbone, the FPN
-# and the classification/regression towers of the head.
+# RetinaNet + FPN on the DetNAS supernet, as in the DetNAS code
+# (configs/retinanet/retinanet_DETNAS_COCO_FPN_300M_*.yaml,
+# maskrcnn_benchmark/modeling/backbone/backbone.py, fpn.py,
+# rpn/retinanet/retinanet.py): SyncBN in the backbone only; no norm in the
+# FPN, in P6/P7 or in the head's towers; P6 computed from P5 (the FPN
+# output, not the backbone's C5), and a ReLU between P6 and P7. BN momentum
+# 0.1, the official SyncBN's value for the supernet; retraining uses 0.01
+# (retinanet_detnasnet_fpn.py).
 #
 # Switch the search space with two keys that must agree: the backbone's
 # `space` and the FPN's `in_channels` (the space's stage channels;
@@ -7,9 +13,7 @@
 #   '300M': (64, 160, 320, 640)   '1.3G': (96, 240, 480, 960)
 #   '3.8G': (172, 432, 864, 1728)
 # The FPN starts at stage 1 (stride 8) as mmdet's RetinaNet does, so
-# `in_channels` keeps all four entries. A retraining config of a searched
-# architecture switches the backbone type to 'detnas_mm.DetNASNet' and adds
-# `arch='<gene string>'`.
+# `in_channels` keeps all four entries.
 #
 # SyncBN needs one GPU per process; a single CPU process runs it as plain BN
 # and tools/train.py turns it into BN for multi-process CPU runs.
@@ -31,5 +35,7 @@ model = dict(
         frozen_stages=-1,
         norm_cfg=norm_cfg,
         norm_eval=False),
-    neck=dict(in_channels=[64, 160, 320, 640], norm_cfg=norm_cfg),
-    bbox_head=dict(norm_cfg=norm_cfg))
+    neck=dict(
+        in_channels=[64, 160, 320, 640],
+        add_extra_convs='on_output',
+        relu_before_extra_convs=True))

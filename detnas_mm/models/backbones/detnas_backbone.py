@@ -81,6 +81,13 @@ class DetNASBackbone(BaseModule):
         if num_stages in out_indices:
             self.conv_last = ConvModule(in_channels, self.space.last_channels,
                                         1, norm_cfg=norm_cfg, act_cfg=act_cfg)
+        # mmengine runs a child's own init_weights after the parent's
+        # init_cfg: mark the ConvModules initialised, so that mmcv's Kaiming
+        # init does not overwrite this backbone's init_cfg in the stem and
+        # the last conv.
+        for conv in (self.stem, getattr(self, 'conv_last', None)):
+            if conv is not None:
+                conv.is_init = True
         self._register_load_state_dict_pre_hook(self._drop_unbuilt_keys)
         self._freeze_stages()
 

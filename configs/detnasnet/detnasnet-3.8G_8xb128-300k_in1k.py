@@ -1,6 +1,6 @@
 # DetNASNet (3.8G) in its ImageNet form, trained with the recipe of
-# shufflenetv2-20_16xb64_in1k.py (mmpretrain's ShuffleNetV2 one).
-_base_ = './shufflenetv2-20_16xb64_in1k.py'
+# shufflenetv2-20_8xb128-300k_in1k.py.
+_base_ = './shufflenetv2-20_8xb128-300k_in1k.py'
 
 model = dict(
     backbone=dict(
