@@ -8,6 +8,10 @@ Examples:
     # chosen ops inherited from the searched supernet (BN recalibrated)
     python tools/export_arch.py --search-dir work_dirs/search_x \
         --base faster-rcnn_coco-tiny --inherit-weights --calib-images 80
+    # Member 2 of the Pareto front (score vs predicted latency) of a search
+    # with a latency table (search_pareto.md lists the indices)
+    python tools/export_arch.py --search-dir work_dirs/search_x \
+        --pareto-index 2 --base faster-rcnn_coco-tiny
 
 Writes ``<out-dir>/<detection config>.py``, ``<out-dir>/<ImageNet
 config>.py`` and, with ``--inherit-weights``,
@@ -20,8 +24,8 @@ import os.path as osp
 import sys
 
 from detnas_mm.engine.weight_inheritance import inherit_weights
-from detnas_mm.export import (RETRAIN_BASES, export_search_result,
-                              read_search_result)
+from detnas_mm.export import (PARETO_JSON, RETRAIN_BASES, export_search_result,
+                              read_pareto_member, read_search_result)
 from detnas_mm.utils.checkpoint import (CheckpointRefusedError,
                                         safe_checkpoint_loading)
 
@@ -37,6 +41,11 @@ def parse_args(argv=None):
     source.add_argument(
         '--search-dir',
         help='work dir of a finished search (reads best_arch.json)')
+    parser.add_argument(
+        '--pareto-index', type=int, metavar='I',
+        help=f'with --search-dir: export member I of the search\'s Pareto '
+        f'front of score vs predicted latency ({PARETO_JSON}; 0 is the '
+        f'fastest) instead of the best architecture')
     parser.add_argument(
         '--space', help='search space of --arch (300M, 1.3G, 3.8G)')
     parser.add_argument(
@@ -75,6 +84,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.arch is not None and args.space is None:
         parser.error('--arch needs --space (300M, 1.3G, 3.8G)')
+    if args.pareto_index is not None and args.search_dir is None:
+        parser.error('--pareto-index needs --search-dir')
     if args.calib_images < 0:
         parser.error(f'--calib-images must be >= 0, got '
                      f'{args.calib_images}')
@@ -84,7 +95,12 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     if args.search_dir is not None:
-        result = read_search_result(args.search_dir)
+        try:
+            result = read_search_result(args.search_dir) \
+                if args.pareto_index is None else read_pareto_member(
+                    args.search_dir, args.pareto_index)
+        except (FileNotFoundError, ValueError) as e:
+            sys.exit(f'error: {e}')
         arch, space = result['arch'], result['space']
         provenance = result['provenance']
         searched_ckpt = result['checkpoint']

@@ -7,6 +7,7 @@ config's test resolution, as mmdet's ``tools/analysis_tools/get_flops.py``
 does.
 """
 import copy
+import math
 from functools import partial
 from typing import Optional, Sequence, Tuple, Union
 
@@ -53,7 +54,7 @@ def detector_cost(
     cfg = config if isinstance(config, Config) else Config.fromfile(config)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     model_cfg = copy.deepcopy(cfg.model)
-    model_cfg.backbone = _standalone_backbone(model_cfg.backbone, arch)
+    model_cfg.backbone = standalone_backbone(model_cfg.backbone, arch)
     rpn_test = (model_cfg.get('test_cfg') or {}).get('rpn')
     if rpn_test is not None and 'nms' in rpn_test:
         # NMS keeps a number of proposals that depends on the image and the
@@ -90,7 +91,7 @@ def detector_cost(
         input_size=list(inputs.shape[-2:]))
 
 
-def _standalone_backbone(backbone: dict, arch) -> dict:
+def standalone_backbone(backbone: dict, arch) -> dict:
     """The config of a DetNASNet with ``arch`` in place of ``backbone``."""
     backbone = copy.deepcopy(backbone)
     kind = backbone.get('type')
@@ -111,7 +112,7 @@ def _standalone_backbone(backbone: dict, arch) -> dict:
 
 def _input_hw(cfg: Config, input_hw) -> Tuple[int, int]:
     if input_hw is None:
-        return _test_scale(cfg)
+        return test_scale(cfg)
     if isinstance(input_hw, int):
         input_hw = (input_hw, input_hw)
     input_hw = tuple(input_hw)
@@ -122,7 +123,25 @@ def _input_hw(cfg: Config, input_hw) -> Tuple[int, int]:
     return input_hw
 
 
-def _test_scale(cfg: Config) -> Tuple[int, int]:
+def detector_input_size(
+        cfg: Config,
+        input_hw: Optional[Union[int, Sequence[int]]] = None
+) -> Tuple[int, int]:
+    """The input ``(H, W)`` a detector config runs at, as in testing.
+
+    The given size, or the config's :func:`test_scale` (the largest image
+    its test pipeline resizes to), padded up to the data preprocessor's
+    ``pad_size_divisor``: the size :func:`detector_cost` counts and a
+    latency table must be measured at.
+    """
+    height, width = _input_hw(cfg, input_hw)
+    divisor = (cfg.model.get('data_preprocessor')
+               or {}).get('pad_size_divisor', 1)
+    return (math.ceil(height / divisor) * divisor,
+            math.ceil(width / divisor) * divisor)
+
+
+def test_scale(cfg: Config) -> Tuple[int, int]:
     """(short, long) side of the Resize in the test (or val) pipeline."""
     for loader in ('test_dataloader', 'val_dataloader'):
         dataset = (cfg.get(loader) or {}).get('dataset', {})

@@ -1,5 +1,5 @@
 """Figures of an evolutionary search (matplotlib, Agg backend)."""
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -63,6 +63,51 @@ def plot_search(cache: Dict[str, dict], history: Sequence[dict],
     ax2.set_title('Best score per generation')
     ax2.grid(alpha=0.3)
     ax2.legend(loc='lower right')
+    fig.tight_layout()
+    fig.savefig(out_file, dpi=100)
+    plt.close(fig)
+
+
+def plot_pareto(cache: Dict[str, dict], front: Sequence[str],
+                score_key: str, out_file: str,
+                latency_limit_ms: Optional[float] = None,
+                best: Optional[str] = None, title: str = '') -> None:
+    """Score vs predicted latency of every evaluated arch, coloured by
+    generation, with the Pareto front (its members labelled by index), the
+    latency limit and the best arch marked."""
+    plt = _pyplot()
+    archs = list(cache)
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    if archs:
+        lat = [cache[a]['latency_ms'] for a in archs]
+        score = [cache[a]['score'] for a in archs]
+        gens = [cache[a]['generation'] for a in archs]
+        points = ax.scatter(lat, score, s=14, c=gens, cmap='viridis',
+                            alpha=0.7, label=f'evaluated ({len(archs)})')
+        from matplotlib.ticker import MaxNLocator
+        bar = fig.colorbar(points, ax=ax, label='generation')
+        bar.locator = MaxNLocator(integer=True)
+        bar.update_ticks()
+    if front:
+        fx = [cache[a]['latency_ms'] for a in front]
+        fy = [cache[a]['score'] for a in front]
+        ax.plot(fx, fy, '-o', c='tab:red', ms=6, mfc='none',
+                drawstyle='steps-post', label=f'Pareto front ({len(front)})')
+        for i, (x, y) in enumerate(zip(fx, fy)):
+            ax.annotate(str(i), (x, y), textcoords='offset points',
+                        xytext=(3, 4), fontsize=8, color='tab:red')
+    if best is not None and best in cache:
+        ax.scatter([cache[best]['latency_ms']], [cache[best]['score']],
+                   marker='*', s=160, c='tab:orange', edgecolors='black',
+                   zorder=5, label='best score')
+    if latency_limit_ms is not None:
+        ax.axvline(latency_limit_ms, ls='--', c='gray',
+                   label=f'latency limit {latency_limit_ms:.4g} ms')
+    ax.set_xlabel('backbone latency (ms, predicted by the table)')
+    ax.set_ylabel(score_key)
+    ax.set_title(title or 'Score vs predicted latency')
+    ax.grid(alpha=0.3)
+    ax.legend(loc='best', fontsize=8)
     fig.tight_layout()
     fig.savefig(out_file, dpi=100)
     plt.close(fig)

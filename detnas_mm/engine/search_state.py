@@ -9,8 +9,9 @@ from typing import Any, Dict
 
 STATE_FILE = 'search_state.json'
 # 2: no revisits (no cache hits), the ranking check, the FLOPs count and
-# BN averaging in the settings.
-STATE_VERSION = 2
+# BN averaging in the settings. 3: the latency table, latency limit and
+# parent selection in the settings; predicted latency per candidate.
+STATE_VERSION = 3
 
 
 def new_state(settings: Dict[str, Any], rng_state: dict) -> Dict[str, Any]:
@@ -21,7 +22,9 @@ def new_state(settings: Dict[str, Any], rng_state: dict) -> Dict[str, Any]:
     queue), ``next_candidate`` (index of the next one to score), ``rng``
     (numpy bit-generator state after drawing the current generation),
     ``cache`` (gene string -> record of its evaluation: every path
-    evaluated, never drawn again), ``top_k`` (gene strings, best first),
+    evaluated, never drawn again; ``latency_ms`` is None without a latency
+    table), ``top_k`` (the parents' gene strings, best first: by score, or
+    by Pareto rank with ``selection='pareto'``),
     ``history`` (one summary per finished generation), ``log`` (one entry
     per scored candidate, what ``search_log.jsonl`` holds), ``ranking``
     (the check that the scores can rank paths, after generation 0) and

@@ -19,7 +19,6 @@ MMDeploy, which exports whole mmdet detectors, does not run with torch 2.13
 (see docs/latency.md).
 """
 import datetime
-import math
 import os
 import os.path as osp
 from typing import Dict, Optional, Sequence, Tuple, Union
@@ -31,7 +30,8 @@ from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
 
-from detnas_mm.cost.detector_flops import _standalone_backbone, _test_scale
+from detnas_mm.cost.detector_flops import (detector_input_size,
+                                           standalone_backbone)
 from detnas_mm.cost.latency import (Timing, device_name, input_hw,
                                     library_versions, make_runner, measure,
                                     onnx_model_bytes, ort_session,
@@ -74,7 +74,7 @@ def build_backbone_neck(config: Union[str, Config],
     cfg = config if isinstance(config, Config) else Config.fromfile(config)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     from mmdet.registry import MODELS
-    backbone = MODELS.build(_standalone_backbone(cfg.model.backbone, arch))
+    backbone = MODELS.build(standalone_backbone(cfg.model.backbone, arch))
     neck = MODELS.build(cfg.model.neck) if cfg.model.get('neck') else None
     model = revert_sync_batchnorm(BackboneNeck(backbone, neck))
     if checkpoint is not None:
@@ -101,10 +101,8 @@ def build_backbone_neck(config: Union[str, Config],
 def detector_input_hw(cfg: Config, input_size=None) -> Tuple[int, int]:
     """Input ``(H, W)``: given, or the config's test scale as (short,
     long) side; padded to the data preprocessor's size divisor."""
-    h, w = _test_scale(cfg) if input_size is None else input_hw(input_size)
-    divisor = (cfg.model.get('data_preprocessor')
-               or {}).get('pad_size_divisor', 1)
-    return (math.ceil(h / divisor) * divisor, math.ceil(w / divisor) * divisor)
+    return detector_input_size(
+        cfg, None if input_size is None else input_hw(input_size))
 
 
 def export_onnx(config: Union[str, Config],

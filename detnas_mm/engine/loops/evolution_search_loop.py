@@ -7,6 +7,7 @@ generation. The loop is task-agnostic: it scores with whatever evaluator
 the config has (CocoMetric, VOCMetric, mmpretrain's Accuracy).
 """
 import copy
+import hashlib
 import json
 import os.path as osp
 import time
@@ -19,15 +20,19 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner.base_loop import BaseLoop
 
 from detnas_mm.cost.constraint import ArchConstraint
-from detnas_mm.engine.evolution import (crossover, draw_new, mutate,
-                                        random_arch)
+from detnas_mm.cost.detector_flops import detector_input_size
+from detnas_mm.cost.latency import LatencyTable
+from detnas_mm.engine.evolution import crossover, draw_new, mutate, random_arch
+from detnas_mm.engine.pareto import first_front, pareto_order
 from detnas_mm.engine.path_scoring import CalibrationSet, score_path
 from detnas_mm.engine.search_data import refuse_bad_search_split
-from detnas_mm.engine.search_plots import plot_op_frequency, plot_search
+from detnas_mm.engine.search_plots import (plot_op_frequency, plot_pareto,
+                                           plot_search)
 from detnas_mm.engine.search_state import STATE_FILE, load_state, new_state
 from detnas_mm.export import (export_search_result, get_retrain_base,
                               write_search_result)
-from detnas_mm.export.search_result import provenance_of
+from detnas_mm.export.search_result import (PARETO_PNG, provenance_of,
+                                            write_pareto_result)
 from detnas_mm.models.backbones.search_space import format_arch, parse_arch
 from detnas_mm.models.utils import find_supernet
 from detnas_mm.registry import LOOPS
@@ -39,6 +44,7 @@ TOPK_TABLE = 'search_topk.md'
 SCORES_PNG = 'search_scores.png'
 OPS_PNG = 'search_op_frequency.png'
 CALIBRATION_FILE = 'calibration_images.json'
+SELECTIONS = ('top_k', 'pareto')
 
 
 @LOOPS.register_module()
@@ -51,7 +57,28 @@ class EvolutionSearchLoop(BaseLoop):
     ``top_k`` best paths found so far, and random paths for the rest. A
     path evaluated before (or already drawn for the generation) is rejected
     and drawn again, so every generation evaluates ``population_size`` new
-    paths. Each candidate is scored by
+    paths.
+
+    Latency: with ``latency_table`` (a table of
+    ``tools/analysis/latency_table.py``) every candidate's backbone latency
+    is predicted from the table (a sum, microseconds), recorded
+    (``latency_ms`` in the log, state, ``best_arch.json``) and, with
+    ``latency_limit_ms``, limited like FLOPs: a path predicted slower is
+    never drawn. The table must have been measured for the supernet's space
+    at the detector's input size (the config's test scale, padded as in
+    testing; or ``latency_input_size``), else the loop refuses to start.
+    The search then also writes its Pareto front of score vs predicted
+    latency (``search_pareto.json``, ``.md``, ``.png``; members indexed by
+    rising latency, exportable with ``tools/export_arch.py --pareto-index``).
+
+    Selection of the ``top_k`` parents: ``'top_k'`` (DetNAS) takes the
+    highest scores (ties: the path evaluated first); ``'pareto'`` ranks
+    every evaluated path by non-dominated sorting on (score up, predicted
+    latency down), front by front, within a front by NSGA-II crowding
+    distance (the ends of a front first), then evaluation order (see
+    :mod:`detnas_mm.engine.pareto`). Either way the best path reported and
+    exported is the one with the highest score (in ``'pareto'`` mode ties
+    go to the faster one). Each candidate is scored by
     :func:`~detnas_mm.engine.path_scoring.score_path`: its BN statistics
     recomputed on a fixed, seeded set of training images (training
     pipeline, model in training mode), then the evaluator over the search
@@ -92,6 +119,14 @@ class EvolutionSearchLoop(BaseLoop):
             :class:`~detnas_mm.cost.constraint.ArchConstraint`).
         flops_count: ``'official'`` (conv only, the DetNAS search's count)
             or ``'full'`` (every op, BN included); backbone mode.
+        latency_table: Path of a latency table JSON, or None.
+        latency_limit_ms: Largest predicted backbone latency (ms) of a
+            candidate, or None; needs ``latency_table``; combines with the
+            FLOPs and params limits.
+        latency_input_size: Input size the table must have been measured
+            at; None: the detector's test scale, padded as in testing.
+        selection: How parents are chosen: ``'top_k'`` or ``'pareto'``
+            (needs ``latency_table``).
         score_key: Metric to maximise, e.g. ``'coco/bbox_mAP'``,
             ``'pascal_voc/mAP'``, ``'accuracy/top1'``.
         seed: Seed of the evolution and of the calibration set.
@@ -132,6 +167,10 @@ class EvolutionSearchLoop(BaseLoop):
                  flops_input_size=224,
                  flops_mode: str = 'backbone',
                  flops_count: str = 'official',
+                 latency_table: Optional[str] = None,
+                 latency_limit_ms: Optional[float] = None,
+                 latency_input_size=None,
+                 selection: str = 'top_k',
                  score_key: str = 'coco/bbox_mAP',
                  seed: int = 0,
                  num_calibration_images: int = 4000,
@@ -174,9 +213,19 @@ class EvolutionSearchLoop(BaseLoop):
             runner.model) else runner.model
         self.supernet = find_supernet(self.model)
         self.space = self.supernet.space
+        if selection not in SELECTIONS:
+            raise ValueError(f'selection must be one of {SELECTIONS}, got '
+                             f'{selection!r}')
+        if selection == 'pareto' and latency_table is None:
+            raise ValueError("selection='pareto' ranks by score and "
+                             'predicted latency: it needs latency_table')
+        self.selection = selection
+        table = self._load_latency_table(latency_table, latency_input_size,
+                                         runner.cfg)
         self.constraint = ArchConstraint(
             self.space, flops_limit, params_limit, flops_input_size,
-            flops_mode, detector_config=runner.cfg, count=flops_count)
+            flops_mode, detector_config=runner.cfg, count=flops_count,
+            latency_table=table, latency_limit_ms=latency_limit_ms)
 
         cfg = runner.cfg
         if dataloader is None:
@@ -213,6 +262,8 @@ class EvolutionSearchLoop(BaseLoop):
             num_crossover=num_crossover, flops_limit=flops_limit,
             params_limit=params_limit, flops_input_size=flops_input_size,
             flops_mode=flops_mode, flops_count=self.constraint.count,
+            latency_table=_table_identity(table),
+            latency_limit_ms=latency_limit_ms, selection=selection,
             score_key=score_key, seed=seed,
             calibration_images=len(self.calibration.indices),
             calibration_batch_size=self.calibration.batch_size,
@@ -220,6 +271,28 @@ class EvolutionSearchLoop(BaseLoop):
             max_tries=max_tries)))
         self.state: Dict = {}
         self._session_seconds: List[float] = []
+
+    def _load_latency_table(self, path, input_size, cfg):
+        """The latency table, checked against the space and input size."""
+        if path is None:
+            if input_size is not None:
+                raise ValueError(f'latency_input_size={input_size!r} '
+                                 f'needs latency_table')
+            return None
+        if input_size is None:
+            try:
+                input_size = detector_input_size(cfg)
+            except ValueError as e:
+                raise ValueError(
+                    f'latency_table: {e}; set latency_input_size to the '
+                    f'input size the table must be measured at') from None
+        # Load refuses a table of another space or input size.
+        return LatencyTable.load(path, space=self.space,
+                                 input_size=input_size)
+
+    @property
+    def latency_table(self) -> Optional[LatencyTable]:
+        return self.constraint.latency_table
 
     def _calibration_set(self, seed: int) -> CalibrationSet:
         loader, num_images, batch_size, num_workers = self._calibration_args
@@ -372,12 +445,11 @@ class EvolutionSearchLoop(BaseLoop):
         if len(archs) < self.population_size:
             raise RuntimeError(
                 f'Found only {len(archs)} of {self.population_size} new '
-                f'paths meeting the constraints (flops_limit='
-                f'{constraint.flops_limit}, params_limit='
-                f'{constraint.params_limit}) in {self.max_tries} draws per '
-                f'operator ({len(self.state["cache"])} paths evaluated '
-                f'before): loosen the limits, raise max_tries or search '
-                f'fewer generations')
+                f'paths meeting the constraints ({constraint.describe()}) '
+                f'in {self.max_tries} draws per operator '
+                f'({len(self.state["cache"])} paths evaluated before): '
+                f'loosen the limits, raise max_tries or search fewer '
+                f'generations')
         return archs
 
     def _run_candidate(self):
@@ -386,14 +458,18 @@ class EvolutionSearchLoop(BaseLoop):
         arch = state['candidates'][index]
         start = time.perf_counter()
         score, metrics, timing = self._evaluate(arch, self.calibration)
-        flops, params = self.constraint.cost(parse_arch(arch, self.space))
+        path = parse_arch(arch, self.space)
+        flops, params = self.constraint.cost(path)
+        latency = self.constraint.latency(path)
         state['cache'][arch] = dict(
             order=len(state['cache']), generation=state['generation'],
-            flops=flops, params=params, score=score, metrics=metrics)
+            flops=flops, params=params, latency_ms=latency, score=score,
+            metrics=metrics)
         state['num_evaluations'] += 1
         seconds = time.perf_counter() - start
         entry = dict(generation=state['generation'], candidate=index,
-                     arch=arch, flops=flops, params=params, score=score,
+                     arch=arch, flops=flops, params=params,
+                     latency_ms=latency, score=score,
                      seconds=round(seconds, 4),
                      **{k: round(v, 4) for k, v in timing.items()})
         state['log'].append(entry)
@@ -401,12 +477,14 @@ class EvolutionSearchLoop(BaseLoop):
         state['seconds'] += seconds
         self._session_seconds.append(seconds)
         self._save(entry)
+        latency_text = '' if latency is None else \
+            f'latency {latency:.2f}ms '
         self.runner.logger.info(
             f'Search gen [{state["generation"] + 1}/{self.num_generations}]'
             f' cand [{index + 1}/{len(state["candidates"])}] {arch} '
             f'FLOPs {flops / 1e6:.1f}M params {params / 1e6:.2f}M '
-            f'{self.score_key} {score:.4f} time {seconds:.1f}s '
-            f'eta {self._eta()}')
+            f'{latency_text}{self.score_key} {score:.4f} time '
+            f'{seconds:.1f}s eta {self._eta()}')
 
     @torch.no_grad()
     def _evaluate(self, arch: str, calibration: CalibrationSet):
@@ -448,11 +526,42 @@ class EvolutionSearchLoop(BaseLoop):
         else:
             self.runner.logger.warning(check['message'])
 
-    def _ranked(self) -> List[str]:
-        """Every evaluated path, best first (ties: first evaluated)."""
+    def _evaluated(self) -> List[str]:
+        """Every evaluated path, in evaluation order."""
         cache = self.state['cache']
+        return sorted(cache, key=lambda a: cache[a]['order'])
+
+    def _ranked(self) -> List[str]:
+        """Every evaluated path, best first: by score (ties: first
+        evaluated), or by Pareto rank with ``selection='pareto'``."""
+        cache = self.state['cache']
+        if self.selection == 'pareto':
+            archs = self._evaluated()
+            order = pareto_order([(cache[a]['score'], cache[a]['latency_ms'])
+                                  for a in archs])
+            return [archs[i] for i in order]
         return sorted(cache,
                       key=lambda a: (-cache[a]['score'], cache[a]['order']))
+
+    def _best(self) -> str:
+        """The highest score (ties: first evaluated; in Pareto mode the
+        faster, then the first evaluated)."""
+        cache = self.state['cache']
+        if self.selection == 'pareto':
+            return min(cache, key=lambda a: (-cache[a]['score'],
+                                             cache[a]['latency_ms'],
+                                             cache[a]['order']))
+        return self._ranked()[0]
+
+    def _front(self) -> List[str]:
+        """The Pareto front of score vs predicted latency, by rising
+        latency (empty without a latency table)."""
+        if self.latency_table is None:
+            return []
+        cache = self.state['cache']
+        archs = self._evaluated()
+        return [archs[i] for i in first_front(
+            [(cache[a]['score'], cache[a]['latency_ms']) for a in archs])]
 
     def _finish_generation(self):
         state = self.state
@@ -460,20 +569,29 @@ class EvolutionSearchLoop(BaseLoop):
         cache = state['cache']
         scores = [cache[a]['score'] for a in state['candidates']]
         top = [cache[a]['score'] for a in state['top_k']]
+        best = self._best()
         summary = dict(
             generation=state['generation'],
             candidates=list(state['candidates']),
             scores=scores,
-            best_arch=state['top_k'][0],
-            best_score=top[0],
+            best_arch=best,
+            best_score=cache[best]['score'],
             top_k=list(state['top_k']),
             top_k_mean=float(np.mean(top)),
             num_evaluations=state['num_evaluations'])
+        if self.latency_table is not None:
+            summary.update(
+                latencies=[cache[a]['latency_ms']
+                           for a in state['candidates']],
+                best_latency_ms=cache[best]['latency_ms'],
+                pareto_front=self._front())
         state['history'].append(summary)
+        parents = 'Pareto-ranked parents' if self.selection == 'pareto' \
+            else f'top-{len(top)}'
         self.runner.logger.info(
             f'Search generation [{state["generation"] + 1}/'
             f'{self.num_generations}] done: best {self.score_key} '
-            f'{top[0]:.4f} ({state["top_k"][0]}), top-{len(top)} mean '
+            f'{summary["best_score"]:.4f} ({best}), {parents} mean '
             f'{summary["top_k_mean"]:.4f}, {len(state["candidates"])} new '
             f'evaluations ({state["num_evaluations"]} in all), elapsed '
             f'{_format_seconds(state["seconds"])}, eta {self._eta()}')
@@ -485,6 +603,7 @@ class EvolutionSearchLoop(BaseLoop):
         self._save()
         if dist.get_rank() == 0:
             self._write_top_k()
+            self._write_pareto()
 
     def _eta(self) -> str:
         state = self.state
@@ -505,52 +624,106 @@ class EvolutionSearchLoop(BaseLoop):
             with open(osp.join(self.work_dir, LOG_FILE), 'a') as f:
                 f.write(json.dumps(entry) + '\n')
 
+    def _row(self, arch: str, **extra) -> dict:
+        record = self.state['cache'][arch]
+        row = dict(extra, arch=arch, score=record['score'],
+                   flops=record['flops'], params=record['params'],
+                   generation=record['generation'])
+        if self.latency_table is not None:
+            row['latency_ms'] = record['latency_ms']
+        return row
+
     def _top_k_rows(self) -> List[dict]:
-        cache = self.state['cache']
-        return [dict(rank=i + 1, arch=a, score=cache[a]['score'],
-                     flops=cache[a]['flops'], params=cache[a]['params'],
-                     generation=cache[a]['generation'])
+        return [self._row(a, rank=i + 1)
                 for i, a in enumerate(self.state['top_k'])]
+
+    def _warning(self) -> Optional[str]:
+        ranking = self.state.get('ranking')
+        if ranking is not None and not ranking['can_rank']:
+            return ranking['message']
+        return None
 
     def _write_top_k(self):
         rows = self._top_k_rows()
         atomic_write_json(osp.join(self.work_dir, TOPK_JSON), rows, indent=1)
         lines = []
-        ranking = self.state.get('ranking')
-        if ranking is not None and not ranking['can_rank']:
-            lines += [f'> **Warning**: {ranking["message"]}', '']
+        if self._warning():
+            lines += [f'> **Warning**: {self._warning()}', '']
+        if self.selection == 'pareto':
+            lines += ['Parents ranked by Pareto front (score up, predicted '
+                      'latency down), then crowding distance, then '
+                      'evaluation order.', '']
+        latency = self.latency_table is not None
         lines += [f'| rank | arch | {self.score_key} | FLOPs (M) | '
-                  f'params (M) | found in generation |',
-                  '|---:|---|---:|---:|---:|---:|']
+                  f'params (M) | ' + ('latency (ms) | ' if latency else '')
+                  + 'found in generation |',
+                  '|---:|---|---:|---:|---:|' + ('---:|' if latency else '')
+                  + '---:|']
         # GitHub markdown splits table cells at every unescaped '|'.
         lines += [f'| {r["rank"]} | `{_md(r["arch"])}` | {r["score"]:.4f} | '
-                  f'{r["flops"] / 1e6:.1f} | {r["params"] / 1e6:.3f} | '
+                  f'{r["flops"] / 1e6:.1f} | {r["params"] / 1e6:.3f} | ' +
+                  (f'{r["latency_ms"]:.3f} | ' if latency else '') +
                   f'{r["generation"]} |' for r in rows]
         atomic_write_text(osp.join(self.work_dir, TOPK_TABLE),
                           '\n'.join(lines) + '\n')
+
+    def _write_pareto(self, plot: bool = False):
+        """The Pareto front of score vs predicted latency (table, plot)."""
+        table = self.latency_table
+        if table is None:
+            return
+        front = self._front()
+        info = table.info()
+        write_pareto_result(
+            self.work_dir, self.space, [self._row(a) for a in front],
+            self.score_key, self.constraint.flops_mode,
+            self.constraint.input_size, self.runner.cfg.get('load_from'),
+            flops_count=self.constraint.count, latency_table=info,
+            latency_limit_ms=self.constraint.latency_limit_ms,
+            selection=self.selection, warning=self._warning())
+        if plot:
+            size = 'x'.join(map(str, info['input_size']))
+            plot_pareto(
+                self.state['cache'], front, self.score_key,
+                osp.join(self.work_dir, PARETO_PNG),
+                self.constraint.latency_limit_ms, self._best(),
+                title=f'Score vs predicted latency ({info["backend"]} on '
+                f'{info["device"]}, {size}; selection {self.selection})')
 
     def _write_outputs(self):
         if dist.get_rank() != 0:
             return
         state = self.state
         self._write_top_k()
+        self._write_pareto(plot=True)
         plot_search(state['cache'], state['history'], self.score_key,
                     osp.join(self.work_dir, SCORES_PNG))
         plot_op_frequency(state['top_k'], self.space,
                           osp.join(self.work_dir, OPS_PNG))
-        best = self._top_k_rows()[0]
+        best = self._row(self._best(), rank=1)
         ranking = state.get('ranking') or {}
         extra = {}
         if ranking:
             extra = dict(can_rank=ranking['can_rank'],
                          ranking_warning=None if ranking['can_rank'] else
                          ranking['message'])
+        if self.latency_table is not None:
+            front = self._front()
+            extra.update(
+                latency_ms=best['latency_ms'],
+                latency_limit_ms=self.constraint.latency_limit_ms,
+                latency_table=self.latency_table.info(),
+                selection=self.selection,
+                # top_k mode breaks score ties by evaluation order: the
+                # best may be a slower twin of a front member.
+                pareto_index=front.index(best['arch'])
+                if best['arch'] in front else None)
         write_search_result(
             self.work_dir, self.space, best['arch'], self.score_key,
             best['score'], best['flops'], best['params'],
             self.constraint.flops_mode, self.constraint.input_size,
-            self.runner.cfg.get('load_from'), flops_count=self.constraint.count,
-            **extra)
+            self.runner.cfg.get('load_from'),
+            flops_count=self.constraint.count, **extra)
         if self.export_base is not None:
             provenance = provenance_of(
                 dict(best, score_key=self.score_key,
@@ -563,7 +736,9 @@ class EvolutionSearchLoop(BaseLoop):
             self.runner.logger.info(f'Exported the best path: {paths}')
         table = '\n'.join(
             f'{r["rank"]:>3} {r["arch"]} {r["score"]:.4f} '
-            f'{r["flops"] / 1e6:.1f}M' for r in self._top_k_rows())
+            f'{r["flops"] / 1e6:.1f}M' +
+            (f' {r["latency_ms"]:.2f}ms' if 'latency_ms' in r else '')
+            for r in self._top_k_rows())
         self.runner.logger.info(
             f'Search done: {state["num_evaluations"]} evaluations, '
             f'{_format_seconds(state["seconds"])}; top-{self.top_k}:\n'
@@ -611,6 +786,17 @@ def ranking_check(scores, score, rescore, score_key: str) -> dict:
     return dict(can_rank=bool(can_rank), spread=spread, noise=noise,
                 min=low, max=high, num_scores=len(scores),
                 message=None if can_rank else message)
+
+
+def _table_identity(table: Optional[LatencyTable]) -> Optional[dict]:
+    """What a resumed search must find again: the table's content (by
+    digest), input size, backend and device; not where the file is."""
+    if table is None:
+        return None
+    text = json.dumps(table.to_dict(), sort_keys=True)
+    return dict(sha256=hashlib.sha256(text.encode()).hexdigest(),
+                input_size=list(table.input_size), backend=table.backend,
+                device=table.device)
 
 
 def _md(text: str) -> str:
