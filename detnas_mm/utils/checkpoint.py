@@ -24,6 +24,7 @@ A shared checkpoint whose pickle would run code is refused either way.
 """
 import builtins
 import pickle
+import re
 from contextlib import contextmanager
 from typing import List
 
@@ -74,13 +75,13 @@ def safe_checkpoint_loading():
         with torch.serialization.safe_globals(checkpoint_safe_globals()):
             yield
     except pickle.UnpicklingError as e:
-        # torch's message: a paragraph on weights_only, then the reason.
-        lines = [line.strip() for line in str(e).split('\n')]
-        reasons = [line for line in lines[1:] if line and not line.startswith(
-            'Check the documentation')]
-        detail = reasons[0] if reasons else lines[0]
+        # torch's message explains weights_only at length; the reason is
+        # the global it refused.
+        found = re.search(r'GLOBAL ([\w.]+)', str(e))
+        detail = (f'it would call {found.group(1)}' if found else
+                  str(e).strip().splitlines()[-1])
         raise CheckpointRefusedError(
             f'Refused to load a checkpoint: it holds objects that are not '
             f'weights or mmengine training state ({detail}). Loading it '
             f'could run code from the file; only load checkpoints you '
-            f'trust, re-saved as plain state dicts.') from None
+            f'trust, re-saved as plain state dicts') from None
