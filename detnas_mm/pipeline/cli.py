@@ -8,11 +8,23 @@ from mmengine.config import DictAction
 
 from detnas_mm.datasets.data_checks import DataCheckError
 from detnas_mm.pipeline.data import open_detection_data
-from detnas_mm.pipeline.sizes import PRESETS, choose_sizes
+from detnas_mm.pipeline.sizes import (PRESETS, choose_sizes, measure_slowdown,
+                                      sizes_for_run)
 from detnas_mm.pipeline.stages import Pipeline
 from detnas_mm.utils import atomic_write_json, atomic_write_text
 
 STAGE_OPTIONS = ('pretrain', 'finetune', 'search', 'retrain')
+
+
+class _StageOptions(DictAction):
+    """``DictAction`` whose malformed pairs are a one-line error."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        bad = [v for v in values if '=' not in v]
+        if bad:
+            parser.error(f'{option_string} takes KEY=VALUE pairs, got '
+                         f'{bad[0]!r}')
+        super().__call__(parser, namespace, values, option_string)
 
 
 def parse_args(argv=None):
@@ -46,7 +58,7 @@ def parse_args(argv=None):
         'chosen from the data')
     for stage in STAGE_OPTIONS:
         parser.add_argument(
-            f'--{stage}-cfg-options', nargs='+', action=DictAction,
+            f'--{stage}-cfg-options', nargs='+', action=_StageOptions,
             metavar='KEY=VALUE',
             help=f'overrides of the {stage} config (take precedence), '
             f'e.g. train_cfg.max_iters=2000')
@@ -92,7 +104,7 @@ def main(argv=None):
     # Data checks, before any training.
     try:
         report = det_data.check()
-    except DataCheckError as e:
+    except (DataCheckError, ValueError, OSError) as e:
         args.parser.error(str(e))
     stats = det_data.stats()
     atomic_write_json(osp.join(work_dir, 'data_check.json'),
@@ -104,17 +116,25 @@ def main(argv=None):
     print(det_data.describe(), flush=True)
     for line in report.format().splitlines():
         print('    ' + line, flush=True)
-    sizes = choose_sizes(args.preset, stats, args.budget_minutes,
-                         args.img_scale)
-    print('sizes of this run: ' + ', '.join(
-        f'{k}={v}' for k, v in sizes.to_dict().items()), flush=True)
     stage_options = {stage: getattr(args, f'{stage}_cfg_options')
                      for stage in STAGE_OPTIONS
                      if getattr(args, f'{stage}_cfg_options')}
+    # Chosen once per work dir: a rerun continues with the same sizes.
+    request = dict(preset=args.preset, budget_minutes=args.budget_minutes,
+                   img_scale=args.img_scale, stage_options=stage_options,
+                   det_data_root=det_data.root)
+    sizes = sizes_for_run(work_dir, request, lambda: choose_sizes(
+        args.preset, stats, args.budget_minutes, args.img_scale,
+        stage_options, report.splits['test']['num_images'],
+        slowdown=measure_slowdown()))
+    print(sizes.format(), flush=True)
     if stage_options:
         print(f'config overrides: {stage_options}', flush=True)
-    pipeline = Pipeline(work_dir, det_data, cls_root, sizes, args.seed,
-                        stage_options)
+    try:
+        pipeline = Pipeline(work_dir, det_data, cls_root, sizes, args.seed,
+                            stage_options)
+    except ValueError as e:
+        args.parser.error(str(e))
     start = time.time()
     pipeline.run()
     print(f'\nwhole pipeline: {(time.time() - start) / 60:.1f} min '

@@ -63,6 +63,25 @@ def verdict(results: List[dict], can_rank: bool, warning: str) -> str:
             f'{median:.3f}.')
 
 
+def sizes_section(sizes, outputs: dict) -> str:
+    """The sizes of the run, why they were chosen, and the time taken."""
+    taken = sum(out.get('seconds') or 0.0 for out in outputs.values())
+    lines = [
+        '## Sizes', '',
+        f'Input scale {sizes.det_scale} px; pretraining '
+        f'{sizes.pretrain_iters} iterations; fine-tuning '
+        f'{sizes.finetune_iters}; search {sizes.population} x '
+        f'{sizes.generations} candidates on {sizes.num_search} images '
+        f'({sizes.calib_images} calibration images); retraining '
+        f'{sizes.retrain_iters} iterations each, {sizes.num_random} random '
+        f'architecture(s). The stages took {taken / 60:.1f} min' +
+        (f' (modelled {sizes.estimated_minutes:.1f} min).'
+         if sizes.estimated_minutes is not None else '.'), ''
+    ]
+    lines += [f'- {reason}' for reason in sizes.reasons]
+    return '\n'.join(lines)
+
+
 def write_report(stage_dir: str, outputs: dict, sizes, data, cls_root: str,
                  seed: int, score_key: str) -> dict:
     """Write ``summary.json`` and ``summary.md``; return them, with the
@@ -88,6 +107,7 @@ def write_report(stage_dir: str, outputs: dict, sizes, data, cls_root: str,
         lines.append('Supernet pretraining, mean over random paths: ' +
                      ', '.join(f'{k} {v:.2f}'
                                for k, v in pretrain_val.items()) + '.')
+    lines += ['', sizes_section(sizes, outputs)]
     text = '\n'.join(lines)
     summary = dict(
         searched=results[0], results=results, table=rows,

@@ -175,14 +175,24 @@ class Pipeline:
         splits = self.data.make_search_split(stage_dir,
                                              self.sizes.num_search,
                                              self.seed)
+        if splits['kept']:
+            self.console.say(
+                f'    {len(splits["kept"])} image(s) kept out of the search '
+                f'split so that every class keeps a training box: ' +
+                '; '.join(f'{k["image"]} ({", ".join(k["classes"])})'
+                          for k in splits['kept'][:5]) +
+                ('; ...' if len(splits['kept']) > 5 else ''))
+        # Checked as trained: fine-tuning and search train on the remainder.
         report = self.data.check(dict(search=splits['search'],
-                                      train_remain=splits['train']))
+                                      train_remain=splits['train']),
+                                 train_split='train_remain')
         atomic_write_json(osp.join(stage_dir, 'data_check.json'),
                           report.to_dict(), indent=1)
         for line in report.format().splitlines():
             self.console.say('    ' + line)
         return dict(train=list(splits['train'].ann_files),
-                    search=list(splits['search'].ann_files))
+                    search=list(splits['search'].ann_files),
+                    kept=splits['kept'])
 
     def _splits(self):
         """Training remainder, search and test splits (after stage 2)."""
