@@ -28,6 +28,8 @@ from detnas_mm.engine.path_scoring import CalibrationSet, score_path
 from detnas_mm.engine.search_data import refuse_bad_search_split
 from detnas_mm.engine.search_plots import (plot_op_frequency, plot_pareto,
                                            plot_search)
+from detnas_mm.engine.search_report import (  # noqa: F401 (re-exported)
+    format_seconds, ranking_check, top_k_markdown)
 from detnas_mm.engine.search_state import STATE_FILE, load_state, new_state
 from detnas_mm.export import (export_search_result, get_retrain_base,
                               write_search_result)
@@ -594,7 +596,7 @@ class EvolutionSearchLoop(BaseLoop):
             f'{summary["best_score"]:.4f} ({best}), {parents} mean '
             f'{summary["top_k_mean"]:.4f}, {len(state["candidates"])} new '
             f'evaluations ({state["num_evaluations"]} in all), elapsed '
-            f'{_format_seconds(state["seconds"])}, eta {self._eta()}')
+            f'{format_seconds(state["seconds"])}, eta {self._eta()}')
         state['generation'] += 1
         if state['generation'] < self.num_generations:
             self._draw_generation()
@@ -612,7 +614,7 @@ class EvolutionSearchLoop(BaseLoop):
         left = (len(state['candidates']) - state['next_candidate'] +
                 (self.num_generations - state['generation'] - 1) *
                 self.population_size)
-        return _format_seconds(max(left, 0) * np.mean(self._session_seconds))
+        return format_seconds(max(left, 0) * np.mean(self._session_seconds))
 
     # Files
 
@@ -646,26 +648,10 @@ class EvolutionSearchLoop(BaseLoop):
     def _write_top_k(self):
         rows = self._top_k_rows()
         atomic_write_json(osp.join(self.work_dir, TOPK_JSON), rows, indent=1)
-        lines = []
-        if self._warning():
-            lines += [f'> **Warning**: {self._warning()}', '']
-        if self.selection == 'pareto':
-            lines += ['Parents ranked by Pareto front (score up, predicted '
-                      'latency down), then crowding distance, then '
-                      'evaluation order.', '']
-        latency = self.latency_table is not None
-        lines += [f'| rank | arch | {self.score_key} | FLOPs (M) | '
-                  f'params (M) | ' + ('latency (ms) | ' if latency else '')
-                  + 'found in generation |',
-                  '|---:|---|---:|---:|---:|' + ('---:|' if latency else '')
-                  + '---:|']
-        # GitHub markdown splits table cells at every unescaped '|'.
-        lines += [f'| {r["rank"]} | `{_md(r["arch"])}` | {r["score"]:.4f} | '
-                  f'{r["flops"] / 1e6:.1f} | {r["params"] / 1e6:.3f} | ' +
-                  (f'{r["latency_ms"]:.3f} | ' if latency else '') +
-                  f'{r["generation"]} |' for r in rows]
-        atomic_write_text(osp.join(self.work_dir, TOPK_TABLE),
-                          '\n'.join(lines) + '\n')
+        atomic_write_text(
+            osp.join(self.work_dir, TOPK_TABLE),
+            top_k_markdown(rows, self.score_key, self._warning(),
+                           self.selection, self.latency_table is not None))
 
     def _write_pareto(self, plot: bool = False):
         """The Pareto front of score vs predicted latency (table, plot)."""
@@ -741,51 +727,10 @@ class EvolutionSearchLoop(BaseLoop):
             for r in self._top_k_rows())
         self.runner.logger.info(
             f'Search done: {state["num_evaluations"]} evaluations, '
-            f'{_format_seconds(state["seconds"])}; top-{self.top_k}:\n'
+            f'{format_seconds(state["seconds"])}; top-{self.top_k}:\n'
             f'{table}\nOutputs in {self.work_dir}')
         if ranking and not ranking['can_rank']:
             self.runner.logger.warning(ranking['message'])
-
-
-def ranking_check(scores, score, rescore, score_key: str) -> dict:
-    """Whether scores spread more than the noise of one score.
-
-    Args:
-        scores: The scores of one generation.
-        score: One candidate's score.
-        rescore: The same candidate re-scored with another calibration
-            seed: ``|score - rescore|`` is the noise.
-        score_key: The metric's name, for the message.
-
-    Returns:
-        dict: ``can_rank``, ``spread`` (max - min), ``noise``, ``min``,
-        ``max``, ``num_scores`` and a plain-words ``message``.
-    """
-    low, high = float(min(scores)), float(max(scores))
-    spread, noise = high - low, abs(float(score) - float(rescore))
-    can_rank = spread > 0 and spread > 2 * noise
-    if high == 0:
-        what = (f'every one of the {len(scores)} candidates scored 0 '
-                f'{score_key} on the search split: the supernet detects '
-                f'nothing there')
-    elif spread == 0:
-        what = (f'all {len(scores)} candidates scored the same '
-                f'{score_key} ({high:.4f}) on the search split')
-    else:
-        what = (f'the {len(scores)} candidates scored {low:.4f} to '
-                f'{high:.4f} {score_key} on the search split, a spread '
-                f'within the noise of one score ({noise:.4f}: the same '
-                f'architecture re-scored with another calibration seed)')
-    message = (
-        f'The search cannot rank architectures: {what}. Likely causes: '
-        f'inputs too small for the objects at the detector\'s strides, a '
-        f'fine-tuning schedule too short, or too few images. Change: a '
-        f'larger input scale, a longer fine-tuning, more search or '
-        f'calibration images. The best architecture of this search is not '
-        f'known to be better than a random one.')
-    return dict(can_rank=bool(can_rank), spread=spread, noise=noise,
-                min=low, max=high, num_scores=len(scores),
-                message=None if can_rank else message)
 
 
 def _table_identity(table: Optional[LatencyTable]) -> Optional[dict]:
@@ -799,18 +744,9 @@ def _table_identity(table: Optional[LatencyTable]) -> Optional[dict]:
                 device=table.device)
 
 
-def _md(text: str) -> str:
-    return text.replace('|', '\\|')
-
-
 def _broadcast(obj):
     if dist.get_world_size() == 1:
         return obj
     box = [obj]
     dist.broadcast_object_list(box, src=0)
     return box[0]
-
-
-def _format_seconds(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f'{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}'
