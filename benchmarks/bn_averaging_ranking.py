@@ -78,14 +78,16 @@ def main(argv=None):
             result.update(tau_with_standalone=taus,
                           mean_tau_with_standalone=float(np.mean(taus)))
         figures[averaging] = result
-        print(f'{averaging}: tau between calibration seeds '
-              f'{np.mean(between_seeds):.3f} '
-              f'({", ".join(f"{t:.3f}" for t in between_seeds)})' +
-              ('' if standalone is None else
-               f'; tau with standalone {result["mean_tau_with_standalone"]:.3f} '
-               f'({", ".join(f"{t:.3f}" for t in result["tau_with_standalone"])})')
-              + f'; {result["seconds_per_candidate"]:.2f} s per candidate',
-              flush=True)
+        text = (f'{averaging}: tau between calibration seeds '
+                f'{np.mean(between_seeds):.3f} '
+                f'({", ".join(f"{t:.3f}" for t in between_seeds)})')
+        if standalone is not None:
+            taus = result['tau_with_standalone']
+            text += (f'; tau with standalone '
+                     f'{result["mean_tau_with_standalone"]:.3f} '
+                     f'({", ".join(f"{t:.3f}" for t in taus)})')
+        print(f'{text}; {result["seconds_per_candidate"]:.2f} s per '
+              f'candidate', flush=True)
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(dict(archs=archs, standalone=standalone, **figures),

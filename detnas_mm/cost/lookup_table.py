@@ -160,8 +160,9 @@ class CostTable:
         """Smallest and largest FLOPs any architecture of the space has."""
         k = FLOPS_COUNTS.index(check_flops_count(count))
         table = self.block_flops[k][:, list(self.space.choices)]
-        extra = int(self.stem_flops[k]) + (int(self.head_flops[k])
-                                          if imagenet_head else 0)
+        extra = int(self.stem_flops[k])
+        if imagenet_head:
+            extra += int(self.head_flops[k])
         return int(table.min(1).sum()) + extra, int(
             table.max(1).sum()) + extra
 

@@ -1,7 +1,7 @@
 from .configs import (RETRAIN_BASES, RetrainBase, arch_tag,
-                      build_export_config,
-                      export_detection_config, export_imagenet_config,
-                      export_names, export_search_result, get_retrain_base,
+                      build_export_config, export_detection_config,
+                      export_imagenet_config, export_names,
+                      export_search_result, get_retrain_base,
                       read_arch_from_config)
 from .search_result import (BEST_ARCH_FILE, PARETO_JSON, PARETO_PNG,
                             PARETO_TABLE, read_pareto_member,

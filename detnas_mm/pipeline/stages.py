@@ -30,6 +30,7 @@ import shutil
 import time
 from typing import Dict, List, Optional
 
+import numpy as np
 from mmengine.config import Config
 
 from detnas_mm.cost import get_cost_table
@@ -46,8 +47,6 @@ from detnas_mm.pipeline.sizes import Sizes
 from detnas_mm.published_archs import PUBLISHED_ARCHS
 from detnas_mm.utils import atomic_write_json
 from detnas_mm.utils.checkpoint import safe_checkpoint_loading
-
-import numpy as np
 
 # The CPU-size configs the pipeline chains.
 PRETRAIN_CONFIG = ('supernet/'
