@@ -8,15 +8,17 @@ Code under test must read class names from the data (``coco_tiny`` has the
 Set ``DETNAS_SHARED_DATA`` to another folder (a missing one, say) to run
 the suite on the generated data.
 """
+import functools
 import os
 from pathlib import Path
 
 import pytest
+import torch
+from mmengine.config import Config
 
 from detnas_mm.datasets import (make_classification_dataset,
                                 make_detection_dataset)
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tests.utils import REPO_ROOT
 
 
 def shared_data_dir():
@@ -75,3 +77,32 @@ def tmp_work_dir(tmp_path):
     work_dir = tmp_path / 'work_dir'
     work_dir.mkdir()
     return work_dir
+
+
+@pytest.fixture
+def one_thread():
+    """One intra-op torch thread for the test, restored after it.
+
+    Two cores shared by several jobs: one thread is many times faster than
+    two competing ones for tiny convolutions.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope='session', autouse=True)
+def cached_config_paths():
+    """Resolve each config base path once per session.
+
+    mmengine resolves every ``mmdet::``/``mmpretrain::`` base of a config
+    by loading the package's whole model index (about 100 YAML files):
+    0.25 s of the 0.27 s a shipped config takes to parse, paid hundreds of
+    times by the suite. Which file a base name means cannot change while
+    the tests run; the parsed configs are the same.
+    """
+    resolve = functools.lru_cache(maxsize=None)(Config._get_cfg_path)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Config, '_get_cfg_path', staticmethod(resolve))
+        yield

@@ -1,65 +1,49 @@
 """The path-interference study script runs and reports every trained path."""
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+import torch
 
-SCRIPT = (
-    Path(__file__).resolve().parents[2] / 'benchmarks' /
-    'supernet_path_interference.py')
+from tests.utils import load_script, run_tool
+
+SCRIPT = 'benchmarks/supernet_path_interference.py'
 
 
+def run_script(data_root, out, *options):
+    """Run the script on tiny batches; its last result line."""
+    run_tool([
+        SCRIPT, '--data-root', data_root, '--batch-size', '4', '--resize',
+        '40', '--crop', '32', '--out', out, *options
+    ])
+    return json.loads(out.read_text().splitlines()[-1])
+
+
+@pytest.mark.e2e
 @pytest.mark.parametrize('schedule,num_paths', [('pool', 2), ('uniform', 4)])
 def test_reports_loss_and_top1_of_each_path(builtin_data, tmp_path, schedule,
                                             num_paths):
-    out = tmp_path / 'result.jsonl'
-    subprocess.run([
-        sys.executable,
-        str(SCRIPT), '--data-root',
-        str(builtin_data['classification']), '--schedule', schedule, '--iters',
-        '3', '--batch-size', '4', '--resize', '40', '--crop', '32', '--out',
-        str(out)
-    ],
-                   check=True,
-                   capture_output=True)
-    result = json.loads(out.read_text().splitlines()[-1])
+    result = run_script(builtin_data['classification'],
+                        tmp_path / 'result.jsonl', '--schedule', schedule,
+                        '--iters', '3')
     assert result['schedule'] == schedule and result['iters'] == 3
     assert len(result['val_top1']) == num_paths
     assert all(0 <= top1 <= 100 for top1 in result['val_top1'])
     assert 0 < result['loss_last50'] < 10
 
 
+@pytest.mark.e2e
 def test_depths_option_trains_the_space_at_another_depth(
         builtin_data, tmp_path):
-    out = tmp_path / 'result.jsonl'
-    subprocess.run([
-        sys.executable,
-        str(SCRIPT), '--data-root',
-        str(builtin_data['classification']), '--depths', '1,1,2,1', '--iters',
-        '3', '--batch-size', '4', '--resize', '40', '--crop', '32', '--out',
-        str(out)
-    ],
-                   check=True,
-                   capture_output=True)
-    result = json.loads(out.read_text().splitlines()[-1])
+    result = run_script(builtin_data['classification'],
+                        tmp_path / 'result.jsonl', '--depths', '1,1,2,1',
+                        '--iters', '3')
     assert result['depths'] == [1, 1, 2, 1]
     assert len(result['val_top1']) == 4
 
 
-def _script_module():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('path_interference', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize('init,bn_bias', [('detnas', 1e-4), ('kaiming', 0.)])
 def test_init_option_sets_the_backbone_init(init, bn_bias):
-    import torch
-    script = _script_module()
+    script = load_script(SCRIPT)
     space = dict(
         name='tiny',
         depths=(1, 1, 1, 1),
@@ -77,17 +61,9 @@ def test_init_option_sets_the_backbone_init(init, bn_bias):
         script.build_classifier(space, 3, 'xavier')
 
 
+@pytest.mark.e2e
 def test_result_names_init_and_seed(builtin_data, tmp_path):
-    out = tmp_path / 'result.jsonl'
-    subprocess.run([
-        sys.executable,
-        str(SCRIPT), '--data-root',
-        str(builtin_data['classification']), '--init', 'kaiming', '--seed',
-        '2', '--iters', '2', '--batch-size', '4', '--resize', '40', '--crop',
-        '32', '--out',
-        str(out)
-    ],
-                   check=True,
-                   capture_output=True)
-    result = json.loads(out.read_text().splitlines()[-1])
+    result = run_script(builtin_data['classification'],
+                        tmp_path / 'result.jsonl', '--init', 'kaiming',
+                        '--seed', '2', '--iters', '2')
     assert (result['init'], result['seed']) == ('kaiming', 2)

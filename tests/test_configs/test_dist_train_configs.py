@@ -15,11 +15,7 @@ override on the command line (``--cfg-options``). Faster R-CNN also gets
 16 proposals and 16 RoIs per image: the full-scale 4conv1fc head on 512
 RoIs costs minutes per CPU step and DDP does not care how many there are.
 """
-import os
-import socket
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 import torch
@@ -29,9 +25,8 @@ from detnas_mm.datasets import (make_classification_dataset,
                                 make_detection_dataset)
 from detnas_mm.engine.distributed import setup_cpu_distributed
 from detnas_mm.models.backbones import DetNASSupernet
+from tests.utils import CONFIGS, free_port, run_tool, tool_env
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CONFIGS = REPO_ROOT / 'configs'
 SUPERNET_CONFIGS = sorted((CONFIGS / 'supernet').glob('*.py'))
 # Multi-GPU: the `8xb...` supernet configs, the `1x` detection retraining
 # recipes (8 GPUs x 2 images) and the `8xb128` ImageNet retraining ones;
@@ -106,12 +101,6 @@ def test_cpu_launcher_changes_only_what_cpu_needs(monkeypatch):
 
 
 # The launches.
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope='module')
@@ -217,11 +206,7 @@ def _class_names(root):
 def dist_train(config, data, work_dir, extra_options=()):
     """``bash tools/dist_train.sh <config> 2`` with the tiny overrides."""
     cfg = Config.fromfile(config)
-    env = dict(
-        os.environ,
-        OMP_NUM_THREADS='1',
-        PYTHONWARNINGS='ignore',
-        PORT=str(_free_port()))
+    env = tool_env(PYTHONWARNINGS='ignore', PORT=str(free_port()))
     cmd = [
         'bash', 'tools/dist_train.sh',
         str(config), '2', '--work-dir',
@@ -229,13 +214,7 @@ def dist_train(config, data, work_dir, extra_options=()):
         *extra_options
     ]
     start = time.time()
-    proc = subprocess.run(
-        cmd,
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600)
+    proc = run_tool(cmd, check=False, env=env)
     return proc, time.time() - start
 
 

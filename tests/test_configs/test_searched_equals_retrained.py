@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
-CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
+from tests.utils import CONFIGS
 
 # (searched detector configs, retrained detector config, norm keys that
 # may differ)

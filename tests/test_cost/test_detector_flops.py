@@ -1,14 +1,12 @@
 """Whole-detector FLOPs and params of an architecture."""
-from pathlib import Path
-
 import pytest
 from mmengine.config import Config
 
 from detnas_mm.cost import get_cost_table
 from detnas_mm.cost.detector_flops import detector_cost
+from tests.utils import CONFIGS
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SUPERNET = REPO_ROOT / 'configs' / 'supernet'
+SUPERNET = CONFIGS / 'supernet'
 FASTER_RCNN = SUPERNET / (
     'faster-rcnn_detnas-supernet-300M_tiny-fpn_1xb2-300iter_coco-tiny.py')
 RETINANET = SUPERNET / (

@@ -1,8 +1,5 @@
-import importlib.util
 import json
-import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,14 +9,9 @@ from detnas_mm.cost.latency import (LatencyTable, TableBuilder, Timing,
                                     build_latency_table, random_archs,
                                     resolve_clock, time_interleaved)
 from detnas_mm.models.backbones import format_arch, get_search_space
+from tests.utils import TINY_SPACE, load_script, run_tool
 
-REPO = Path(__file__).resolve().parents[2]
-TINY = dict(
-    name='tiny',
-    depths=[1, 1, 2, 1],
-    stem_channels=8,
-    stage_channels=[16, 32, 48, 64],
-    last_channels=64)
+TINY = dict(TINY_SPACE, name='tiny')
 
 
 def hand_made_table(space=TINY,
@@ -189,27 +181,19 @@ def test_build_a_tiny_table(tmp_path, backend):
 
 
 def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'latency_table_tool', REPO / 'tools/analysis/latency_table.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
+    return load_script('tools/analysis/latency_table.py')
 
 
+@pytest.mark.e2e
 def test_latency_table_tool(tmp_path):
     # The real command line once (a subprocess), bad input in-process.
     out = tmp_path / 'table.json'
-    result = subprocess.run([
-        sys.executable,
-        str(REPO / 'tools/analysis/latency_table.py'), '--space',
+    result = run_tool([
+        'tools/analysis/latency_table.py', '--space',
         json.dumps(TINY), '--input-size', '32', '48', '--rounds', '1',
         '--repeats', '1', '--warmup', '0', '--calibration', '1', '--out',
-        str(out), '--json'
-    ],
-                            capture_output=True,
-                            text=True,
-                            cwd=REPO)
-    assert result.returncode == 0, result.stderr
+        out, '--json'
+    ])
     summary = json.loads(result.stdout)
     assert summary['input_size'] == [32, 48] and summary['threads'] == 1
     table = LatencyTable.load(str(out), TINY, (32, 48), 'torch')
@@ -235,10 +219,7 @@ def test_latency_table_tool_bad_input(tmp_path, capsys, args, message):
 def test_arch_cost_prints_the_predicted_latency(tmp_path, monkeypatch, capsys):
     path = str(tmp_path / 'table.json')
     hand_made_table(space='300M', input_size=(128, 128)).save(path)
-    spec = importlib.util.spec_from_file_location(
-        'arch_cost_tool', REPO / 'tools/analysis/arch_cost.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_script('tools/analysis/arch_cost.py')
     arch = '2120|2112|33130031|3132'
     argv = [
         'arch_cost.py', '--space', '300M', '--arch', arch, '--latency-table',

@@ -1,13 +1,12 @@
-import random
-
 import pytest
 import torch
 import torch.nn as nn
 from mmengine.analysis import FlopAnalyzer
 
 from detnas_mm.cost import flops_of, get_cost_table, params_of
-from detnas_mm.models.backbones import DetNASNet, format_arch, get_search_space
+from detnas_mm.models.backbones import DetNASNet
 from detnas_mm.published_archs import PUBLISHED_ARCHS
+from tests.utils import random_arch
 
 
 def traced(model, size):
@@ -40,13 +39,6 @@ def conv_macs_by_hooks(model, size):
     for h in handles:
         h.remove()
     return total[0]
-
-
-def random_arch(space, seed):
-    space = get_search_space(space)
-    rng = random.Random(seed)
-    return format_arch([rng.choice(space.choices)
-                        for _ in range(space.num_blocks)], space)
 
 
 @pytest.mark.parametrize('space,seed,size', [('300M', 0, (224, 224)),

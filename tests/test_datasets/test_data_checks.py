@@ -21,6 +21,7 @@ from detnas_mm.datasets import (CHECKS, DataCheckError, DetectionSplit,
                                 check_detection_data, coco_to_voc,
                                 detection_data_stats, read_voc_annotation,
                                 split_voc, voc_class_names)
+from tests.utils import REPO_ROOT
 
 NUM_IMAGES = 6
 
@@ -126,6 +127,19 @@ class CocoFolder:
         cat_id = coco['annotations'][index]['category_id']
         return next(c['name'] for c in coco['categories'] if c['id'] == cat_id)
 
+    def drop_class_boxes(self, split='train', index=0):
+        """Remove every box of the class of annotation ``index``.
+
+        Returns:
+            int: The category id of that class.
+        """
+        coco = self.coco[split]
+        cat_id = coco['annotations'][index]['category_id']
+        coco['annotations'] = [
+            a for a in coco['annotations'] if a['category_id'] != cat_id
+        ]
+        return cat_id
+
 
 class VocFolder:
     """The same data as :class:`CocoFolder`, in the VOC layout."""
@@ -196,7 +210,7 @@ def voc(tmp_path, coco):
 
 
 def test_every_check_is_documented():
-    docs = (Path(__file__).parents[2] / 'docs' / 'data_checks.md').read_text()
+    docs = (REPO_ROOT / 'docs' / 'data_checks.md').read_text()
     for code, check in CHECKS.items():
         assert f'`{code}`' in docs
         assert code in data_checks.__doc__
@@ -369,11 +383,7 @@ class TestCocoChecks:
 
     def test_class_without_train_boxes(self, coco):
         name = coco.class_name('train', 0)
-        cat_id = coco.coco['train']['annotations'][0]['category_id']
-        train = coco.coco['train']
-        train['annotations'] = [
-            a for a in train['annotations'] if a['category_id'] != cat_id
-        ]
+        cat_id = coco.drop_class_boxes('train')
         report = run(coco.splits())
         finding = findings(report)['class_without_train_boxes']
         assert (finding.severity, finding.split) == ('fatal', 'train')
@@ -507,11 +517,7 @@ class TestCocoChecks:
 
     def test_class_missing_in_split(self, coco):
         name = coco.class_name('test', 0)
-        cat_id = coco.coco['test']['annotations'][0]['category_id']
-        test = coco.coco['test']
-        test['annotations'] = [
-            a for a in test['annotations'] if a['category_id'] != cat_id
-        ]
+        coco.drop_class_boxes('test')
         report = run(coco.splits())
         finding = findings(report)['class_missing_in_split']
         assert (finding.severity, finding.split) == ('warning', 'test')
@@ -849,11 +855,7 @@ class TestErrors:
 
     def test_train_split_may_be_named(self, coco):
         splits = coco.splits()
-        cat_id = coco.coco['test']['annotations'][0]['category_id']
-        test = coco.coco['test']
-        test['annotations'] = [
-            a for a in test['annotations'] if a['category_id'] != cat_id
-        ]
+        coco.drop_class_boxes('test')
         splits = coco.splits()
         # With 'test' as the training split the class is missing in
         # training, not in the other split.
@@ -956,13 +958,17 @@ class TestStatistics:
 
 class TestCocoToVoc:
 
-    def test_layout_and_lists(self, tmp_path, coco):
+    @pytest.fixture
+    def devkit(self, tmp_path, coco):
+        """The clean COCO folder's training split as a VOC devkit."""
         coco.splits()
-        devkit = coco_to_voc(
+        return coco_to_voc(
             coco.root,
             tmp_path / 'out',
             splits=dict(
                 train=('annotations/instances_train.json', 'train2017')))
+
+    def test_layout_and_lists(self, devkit, coco):
         sub_root = devkit / 'VOC2007'
         ids = (sub_root / 'ImageSets' / 'Main' /
                'train.txt').read_text().split()
@@ -974,13 +980,7 @@ class TestCocoToVoc:
             assert link.is_symlink() and link.is_file()
             assert (sub_root / 'Annotations' / f'{image_id}.xml').is_file()
 
-    def test_boxes_round_trip_through_mmdet_numbers(self, tmp_path, coco):
-        coco.splits()
-        devkit = coco_to_voc(
-            coco.root,
-            tmp_path / 'out',
-            splits=dict(
-                train=('annotations/instances_train.json', 'train2017')))
+    def test_boxes_round_trip_through_mmdet_numbers(self, devkit, coco):
         image = coco.coco['train']['images'][0]
         anns = [
             a for a in coco.coco['train']['annotations']

@@ -2,53 +2,33 @@ import json
 
 import numpy as np
 import pytest
-import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
-from search_utils import (REPO_ROOT, TINY_SPACE, make_split, read_result,
-                          save_random_supernet, write_det_config)
 
 from detnas_mm.cost import ArchConstraint
-from detnas_mm.engine.evolution import (crossover, draw_new, mutate,
-                                        random_arch)
+from detnas_mm.engine.evolution import crossover, draw_new, mutate, random_arch
 from detnas_mm.engine.loops import EvolutionSearchLoop
 from detnas_mm.engine.loops.evolution_search_loop import ranking_check
 from detnas_mm.engine.search_plots import op_frequency, pareto_front
 from detnas_mm.engine.search_state import load_state, new_state
-from detnas_mm.utils import atomic_write_json
 from detnas_mm.models.backbones import get_search_space
+from detnas_mm.utils import atomic_write_json
+from tests.utils import (CONFIGS, TINY_SPACE, assert_loop_refused,
+                         assert_search_refused, idle_search_runner,
+                         read_result, search_cfg, search_setup)
 
 SPACE = get_search_space(TINY_SPACE)
 
 
-@pytest.fixture
-def one_thread():
-    # Two cores shared by several jobs: one intra-op thread is many times
-    # faster than two competing ones for these tiny convolutions.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope='module')
 def det_setup(coco_data_root, tmp_path_factory):
-    root = tmp_path_factory.mktemp('search_engine')
-    split = make_split(coco_data_root, root / 'split')
-    config = write_det_config(root / 'search_tiny.py', coco_data_root, split)
-    checkpoint = save_random_supernet(config, root / 'supernet.pth')
-    return dict(root=root, config=config, checkpoint=checkpoint,
-                split=split, coco=coco_data_root)
+    return search_setup(tmp_path_factory.mktemp('search_engine'),
+                        coco_data_root)
 
 
 def run_search(setup, work_dir, **loop):
-    cfg = Config.fromfile(str(setup['config']))
-    cfg.train_cfg.update(loop)
-    cfg.work_dir = str(work_dir)
-    cfg.load_from = str(setup['checkpoint'])
-    cfg.log_level = 'WARNING'
-    cfg.experiment_name = f'search_{work_dir.name}'
-    runner = Runner.from_cfg(cfg)
+    runner = Runner.from_cfg(
+        search_cfg(setup, work_dir, f'search_{work_dir.name}', **loop))
     runner.train()
     return runner
 
@@ -132,11 +112,9 @@ def _search_dataset(setup, **changes):
 
 @pytest.fixture(scope='module')
 def idle_runner(det_setup, tmp_path_factory):
-    cfg = Config.fromfile(str(det_setup['config']))
-    cfg.work_dir = str(tmp_path_factory.mktemp('refusals'))
-    cfg.log_level = 'WARNING'
-    cfg.experiment_name = 'refusals'
-    return Runner.from_cfg(cfg)
+    return idle_search_runner(det_setup,
+                              tmp_path_factory.mktemp('refusals'),
+                              'refusals')
 
 
 @pytest.mark.parametrize('case', [
@@ -173,30 +151,15 @@ def test_errors_are_raised_when_the_loop_is_built(det_setup, idle_runner,
                  idle_runner.cfg.train_dataloader.to_dict(),
                  dataset=dict(idle_runner.cfg.train_dataloader.dataset,
                               ann_file=train))), 'shares'))])[case]
-    calls = []
-    monkeypatch.setattr(
-        'detnas_mm.engine.loops.evolution_search_loop.score_path',
-        lambda *args, **kwargs: calls.append('scoring'))
-    with pytest.raises(ValueError, match=match):
-        idle_runner.build_train_loop(dict(base, **kwargs))
-    assert calls == []
+    assert_loop_refused(idle_runner, dict(base, **kwargs), match,
+                        monkeypatch)
 
 
 def test_runner_train_refuses_before_loading_or_evaluating(
         det_setup, tmp_path, monkeypatch):
-    calls = []
-    monkeypatch.setattr(EvolutionSearchLoop, '_evaluate',
-                        lambda self, arch, calibration: calls.append(arch))
-    cfg = Config.fromfile(str(det_setup['config']))
-    cfg.train_cfg.flops_limit = 1e3
-    cfg.work_dir = str(tmp_path)
-    cfg.load_from = str(det_setup['checkpoint'])
-    cfg.log_level = 'WARNING'
-    cfg.experiment_name = f'refuse_{tmp_path.name}'
-    with pytest.raises(ValueError, match='flops_limit'):
-        Runner.from_cfg(cfg).train()
-    assert calls == []
-    assert not (tmp_path / 'search_state.json').exists()
+    cfg = search_cfg(det_setup, tmp_path, f'refuse_{tmp_path.name}',
+                     flops_limit=1e3)
+    assert_search_refused(cfg, 'flops_limit', monkeypatch)
 
 
 def test_every_generation_evaluates_new_archs_only(det_setup, tmp_path,
@@ -247,7 +210,7 @@ def test_detector_flops_are_table_plus_a_constant_and_exact(det_setup):
                        input_size=None, detector_config=cfg)
 
 
-CLS_CONFIG = (REPO_ROOT / 'configs' / 'search' /
+CLS_CONFIG = (CONFIGS / 'search' /
               'search_detnas-supernet-300M_3x8_imagenette-64px.py')
 
 
@@ -279,13 +242,12 @@ def test_folder_datasets_are_checked_by_image_files(builtin_data, tmp_path,
 
 
 @pytest.mark.parametrize(
-    'config', sorted(p.name for p in (REPO_ROOT / 'configs' /
-                                      'search').glob('*.py')))
+    'config', sorted(p.name for p in (CONFIGS / 'search').glob('*.py')))
 def test_every_search_config_builds_its_model(config):
     from mmengine.registry import MODELS, init_default_scope
 
     from detnas_mm.models.backbones import DetNASSupernet
-    cfg = Config.fromfile(str(REPO_ROOT / 'configs' / 'search' / config))
+    cfg = Config.fromfile(str(CONFIGS / 'search' / config))
     assert cfg.train_cfg.type == 'detnas_mm.EvolutionSearchLoop'
     assert cfg.custom_hooks == []
     init_default_scope(cfg.default_scope)

@@ -1,25 +1,23 @@
 """Latency-limited and multi-objective (Pareto) search."""
-import importlib.util
 import itertools
 import json
 import math
 
 import numpy as np
 import pytest
-import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
-from search_utils import (REPO_ROOT, TINY_SPACE, make_split,
-                          save_random_supernet, write_det_config,
-                          write_latency_table)
 
 from detnas_mm.cost import ArchConstraint, LatencyTable
 from detnas_mm.engine.evolution import draw_new, random_arch
-from detnas_mm.engine.loops import EvolutionSearchLoop
 from detnas_mm.engine.pareto import (crowding_distance, dominates, first_front,
                                      non_dominated_fronts, pareto_order)
 from detnas_mm.export import read_pareto_member, read_search_result
 from detnas_mm.models.backbones import format_arch, get_search_space
+from tests.utils import (TINY_SPACE, assert_loop_refused,
+                         assert_search_refused, idle_search_runner,
+                         load_script, search_cfg, search_setup,
+                         write_latency_table)
 
 SPACE = get_search_space(TINY_SPACE)
 
@@ -164,32 +162,20 @@ def test_draw_new_respects_the_latency_limit(tmp_path):
 # The loop, on the tiny detection search set-up
 
 
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope='module')
 def det_setup(coco_data_root, tmp_path_factory):
-    root = tmp_path_factory.mktemp('latency_search')
-    split = make_split(coco_data_root, root / 'split')
-    config = write_det_config(root / 'search_tiny.py', coco_data_root, split)
-    checkpoint = save_random_supernet(config, root / 'supernet.pth')
-    table = write_latency_table(root / 'latency_64.json', (64, 64))
-    return dict(root=root, config=config, checkpoint=checkpoint,
-                table=table, table_path=str(root / 'latency_64.json'))
+    setup = search_setup(tmp_path_factory.mktemp('latency_search'),
+                         coco_data_root)
+    table_path = setup['root'] / 'latency_64.json'
+    table = write_latency_table(table_path, (64, 64))
+    return dict(setup, table=table, table_path=str(table_path))
 
 
 @pytest.fixture(scope='module')
 def idle_runner(det_setup, tmp_path_factory):
-    cfg = Config.fromfile(str(det_setup['config']))
-    cfg.work_dir = str(tmp_path_factory.mktemp('latency_refusals'))
-    cfg.log_level = 'WARNING'
-    cfg.experiment_name = 'latency_refusals'
-    return Runner.from_cfg(cfg)
+    return idle_search_runner(
+        det_setup, tmp_path_factory.mktemp('latency_refusals'),
+        'latency_refusals')
 
 
 @pytest.mark.parametrize('case', [
@@ -221,39 +207,20 @@ def test_latency_errors_are_raised_when_the_loop_is_built(
                                   'needs latency_table')),
         ('unknown selection', (dict(selection='best'), 'selection')),
     ])[case]
-    calls = []
-    monkeypatch.setattr(
-        'detnas_mm.engine.loops.evolution_search_loop.score_path',
-        lambda *args, **kw: calls.append('scoring'))
-    with pytest.raises(ValueError, match=match):
-        idle_runner.build_train_loop(dict(base, **kwargs))
-    assert calls == []
+    assert_loop_refused(idle_runner, dict(base, **kwargs), match,
+                        monkeypatch)
 
 
 def test_runner_train_refuses_an_impossible_latency_limit_first(
         det_setup, tmp_path, monkeypatch):
-    calls = []
-    monkeypatch.setattr(EvolutionSearchLoop, '_evaluate',
-                        lambda self, arch, calibration: calls.append(arch))
-    cfg = Config.fromfile(str(det_setup['config']))
-    cfg.train_cfg.update(latency_table=det_setup['table_path'],
-                         latency_limit_ms=0.5)
-    cfg.work_dir = str(tmp_path)
-    cfg.load_from = str(det_setup['checkpoint'])
-    cfg.log_level = 'WARNING'
-    cfg.experiment_name = f'refuse_latency_{tmp_path.name}'
-    with pytest.raises(ValueError, match='latency_limit_ms=0.5'):
-        Runner.from_cfg(cfg).train()
-    assert calls == []
-    assert not (tmp_path / 'search_state.json').exists()
+    cfg = search_cfg(det_setup, tmp_path, f'refuse_latency_{tmp_path.name}',
+                     latency_table=det_setup['table_path'],
+                     latency_limit_ms=0.5)
+    assert_search_refused(cfg, 'latency_limit_ms=0.5', monkeypatch)
 
 
 def export_tool():
-    spec = importlib.util.spec_from_file_location(
-        'export_arch', REPO_ROOT / 'tools' / 'export_arch.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
+    return load_script('tools/export_arch.py').main
 
 
 def test_a_latency_limited_search_runs_and_writes_its_front(
@@ -261,15 +228,11 @@ def test_a_latency_limited_search_runs_and_writes_its_front(
     table = det_setup['table']
     low, high = table.bounds()
     limit = low + 0.4 * (high - low)
-    cfg = Config.fromfile(str(det_setup['config']))
-    cfg.train_cfg.update(latency_table=det_setup['table_path'],
-                         latency_limit_ms=limit)
     work_dir = tmp_path / 'search'
-    cfg.work_dir = str(work_dir)
-    cfg.load_from = str(det_setup['checkpoint'])
-    cfg.log_level = 'WARNING'
-    cfg.experiment_name = f'latency_{tmp_path.name}'
-    Runner.from_cfg(cfg).train()
+    Runner.from_cfg(
+        search_cfg(det_setup, work_dir, f'latency_{tmp_path.name}',
+                   latency_table=det_setup['table_path'],
+                   latency_limit_ms=limit)).train()
 
     state = json.loads((work_dir / 'search_state.json').read_text())
     log = [json.loads(line) for line in

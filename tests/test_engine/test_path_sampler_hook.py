@@ -5,9 +5,9 @@ import pytest
 import torch
 import torch.nn as nn
 
-from detnas_mm.engine.hooks import (IterationSeedHook, PathSamplerHook,
-                                    find_supernet)
+from detnas_mm.engine.hooks import IterationSeedHook, PathSamplerHook
 from detnas_mm.models.backbones import DetNASSupernet, format_arch
+from detnas_mm.models.utils import find_supernet
 from detnas_mm.registry import HOOKS
 from detnas_mm.samplers import UniformPathSampler
 

@@ -19,6 +19,9 @@ from detnas_mm.engine.path_scoring import (CalibrationSet, evaluate,
 from detnas_mm.models import find_supernet
 from detnas_mm.models.backbones import get_search_space
 
+# The module's fixture trains a supernet for 300 steps (about 10 s).
+pytestmark = pytest.mark.e2e
+
 SPACE = get_search_space(
     dict(depths=(1, 1, 1, 1), stem_channels=8,
          stage_channels=(16, 32, 48, 64), last_channels=64))

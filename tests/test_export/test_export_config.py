@@ -1,8 +1,5 @@
 """The exported config files: valid, portable, and the arch reads back."""
-import importlib.util
 import json
-import subprocess
-import sys
 
 import pytest
 from mmengine.config import Config
@@ -13,8 +10,8 @@ from detnas_mm.export import (RETRAIN_BASES, export_detection_config,
                               read_search_result)
 from detnas_mm.models.backbones.search_space import get_search_space
 from detnas_mm.published_archs import PUBLISHED_ARCHS
+from tests.utils import CONFIGS, REPO_ROOT, load_script, run_tool
 
-REPO_ROOT = __import__('pathlib').Path(__file__).resolve().parents[2]
 EXPORT_TOOL = REPO_ROOT / 'tools' / 'export_arch.py'
 
 CUSTOM_SPACE = dict(
@@ -79,7 +76,7 @@ def test_exported_published_arch_equals_shipped_config(tmp_path):
     path = export_detection_config(arch, space, tmp_path / 'r.py',
                                    base='retinanet_coco')
     shipped = Config.fromfile(
-        REPO_ROOT / 'configs' / 'detnasnet' /
+        CONFIGS / 'detnasnet' /
         'retinanet_detnasnet-300M-coco-retinanet_fpn_1x_coco.py')
     exported = Config.fromfile(path)
     assert exported.model.to_dict() == shipped.model.to_dict()
@@ -109,29 +106,20 @@ def test_bad_inputs(tmp_path):
     with pytest.raises(ValueError, match='provenance|allowed'):
         export_imagenet_config('0000|0000|00000000|0000', '300M',
                                tmp_path / 'x.py', provenance=dict(mAP=1))
-    shipped = REPO_ROOT / 'configs' / '_base_' / 'models'
+    shipped = CONFIGS / '_base_' / 'models'
     with pytest.raises(ValueError, match='arch'):
         read_arch_from_config(str(shipped / 'faster-rcnn_detnas_fpn.py'))
     with pytest.raises(FileNotFoundError, match='best_arch.json'):
         read_search_result(str(tmp_path))
 
 
-def _run_tool(*args, cwd):
-    return subprocess.run([sys.executable, str(EXPORT_TOOL), *args],
-                          cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
-
-
 def _tool_main():
-    spec = importlib.util.spec_from_file_location('export_arch',
-                                                  EXPORT_TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
+    return load_script(EXPORT_TOOL).main
 
 
-def test_cli_search_dir(tmp_path):
-    # What the search loop writes at the end of a search.
+@pytest.fixture
+def search_dir(tmp_path):
+    """What the search loop writes at the end of a search."""
     search_dir = tmp_path / 'search'
     search_dir.mkdir()
     best = dict(space=get_search_space('300M').to_dict(),
@@ -140,9 +128,13 @@ def test_cli_search_dir(tmp_path):
                 flops_mode='backbone', flops_input_size=[224, 224],
                 checkpoint=None)
     (search_dir / 'best_arch.json').write_text(json.dumps(best))
-    proc = _run_tool('--search-dir', str(search_dir), '--base',
-                     'retinanet_voc', '--json', cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
+    return search_dir
+
+
+@pytest.mark.e2e
+def test_cli_search_dir(search_dir, tmp_path):
+    proc = run_tool([EXPORT_TOOL, '--search-dir', search_dir, '--base',
+                     'retinanet_voc', '--json'], 300, cwd=tmp_path)
     paths = json.loads(proc.stdout.strip().splitlines()[-1])
     assert paths['detection'].startswith(str(search_dir / 'export'))
     assert read_arch_from_config(paths['detection']) == (
@@ -151,6 +143,8 @@ def test_cli_search_dir(tmp_path):
     assert 'coco/bbox_mAP = 0.2500' in header
     assert str(search_dir) in header
 
+
+def test_cli_search_dir_without_checkpoint_cannot_inherit(search_dir):
     with pytest.raises(SystemExit, match='checkpoint searched'):
         _tool_main()(['--search-dir', str(search_dir), '--inherit-weights'])
 

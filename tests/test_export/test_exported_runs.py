@@ -5,7 +5,6 @@ The runs go through mmdet's own entry points (``mim train mmdet``,
 backbone class, on the shared coco_tiny photos (or the generated stand-in).
 """
 import copy
-import subprocess
 import sys
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from detnas_mm.engine.path_scoring import CalibrationSet, recalibrate
 from detnas_mm.engine.weight_inheritance import inherit_weights
 from detnas_mm.export import export_search_result
 from detnas_mm.utils.checkpoint import safe_checkpoint_loading
+from tests.utils import run_tool
 
 ARCH = '2120|2112|33130031|3132'
 # Enough to train, validate and test through the real loops, in seconds.
@@ -47,12 +47,11 @@ def _image(coco_data_root):
 
 
 def _mim(*args, cwd):
-    proc = subprocess.run([sys.executable, '-m', 'mim', *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    proc = run_tool([sys.executable, '-m', 'mim', *args], cwd=cwd)
     return proc.stdout + proc.stderr
 
 
+@pytest.mark.e2e
 def test_mim_train_test_and_inferencer(exported, coco_data_root, tmp_path):
     config = exported['detection']
     work_dir = tmp_path / 'work_dir'

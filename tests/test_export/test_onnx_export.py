@@ -1,4 +1,3 @@
-import importlib.util
 import json
 from pathlib import Path
 
@@ -10,14 +9,9 @@ from mmengine.config import Config
 
 from detnas_mm.export.onnx import (build_backbone_neck, export_onnx,
                                    export_onnx_files)
+from tests.utils import CONFIGS, TINY_SPACE, load_script
 
-REPO = Path(__file__).resolve().parents[2]
-TINY = dict(
-    name='tiny',
-    depths=[1, 1, 2, 1],
-    stem_channels=8,
-    stage_channels=[16, 32, 48, 64],
-    last_channels=64)
+TINY = dict(TINY_SPACE, name='tiny')
 
 
 def tiny_config(backbone_type='detnas_mm.DetNASNet', arch='3|1|20|2'):
@@ -119,7 +113,7 @@ def test_outputs_stay_close_on_a_shipped_config(tmp_path):
     # The CPU-size recipe (300M backbone, 64-channel FPN), at a small input
     # to keep the test fast.
     cfg = Config.fromfile(
-        str(REPO / 'configs/detnasnet/'
+        str(CONFIGS / 'detnasnet' /
             'faster-rcnn_shufflenetv2-20_fpn_cpu_coco-tiny.py'))
     report = export_onnx(
         cfg, str(tmp_path / 'm.onnx'), input_size=64, rounds=1, repeats=1)
@@ -129,10 +123,7 @@ def test_outputs_stay_close_on_a_shipped_config(tmp_path):
 
 
 def test_export_arch_tool_onnx_option(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location(
-        'export_arch', REPO / 'tools/export_arch.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_script('tools/export_arch.py')
     paths = tool.main([
         '--space', '300M', '--arch', '2120|2112|33130031|3132', '--base',
         'faster-rcnn_coco-tiny', '--out-dir',

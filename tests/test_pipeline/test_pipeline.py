@@ -7,12 +7,15 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-TOOL = REPO / 'tools' / 'pipeline.py'
+from tests.utils import REPO_ROOT
+
+# The whole pipeline in subprocesses (about 25 minutes).
+pytestmark = pytest.mark.e2e
+
+TOOL = REPO_ROOT / 'tools' / 'pipeline.py'
 
 
 def pipeline_cmd(work_dir, coco_data_root, imagenet_data_root):

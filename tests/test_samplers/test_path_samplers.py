@@ -1,6 +1,5 @@
 import json
 import os
-import socket
 from collections import Counter
 
 import numpy as np
@@ -12,6 +11,7 @@ from detnas_mm.cost import get_cost_table
 from detnas_mm.registry import TASK_UTILS
 from detnas_mm.samplers import (FairPathSampler, FlopsConstrainedPathSampler,
                                 UniformPathSampler, build_path_sampler)
+from tests.utils import free_port
 
 SAMPLERS = {
     'uniform': dict(type='detnas_mm.UniformPathSampler'),
@@ -100,12 +100,6 @@ def test_samplers_are_registered():
                       UniformPathSampler)
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def _sample_on_rank(rank, world_size, port, out_dir, name):
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
     torch_dist.init_process_group('gloo', rank=rank, world_size=world_size)
@@ -118,9 +112,11 @@ def _sample_on_rank(rank, world_size, port, out_dir, name):
     torch_dist.destroy_process_group()
 
 
+# Two spawned processes, each importing torch and the package (~10 s).
+@pytest.mark.e2e
 @pytest.mark.parametrize('name', ['uniform', 'fair'])
 def test_two_process_gloo_ranks_get_identical_paths(tmp_path, name):
-    mp.spawn(_sample_on_rank, args=(2, _free_port(), str(tmp_path), name),
+    mp.spawn(_sample_on_rank, args=(2, free_port(), str(tmp_path), name),
              nprocs=2)
     rank0 = json.loads((tmp_path / '0.json').read_text())
     rank1 = json.loads((tmp_path / '1.json').read_text())

@@ -1,18 +1,16 @@
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from detnas_mm.cost import get_cost_table
+from tests.utils import run_tool
 
-TOOL = Path(__file__).resolve().parents[2] / 'tools/analysis/arch_cost.py'
+# Every test runs the tool in a subprocess.
+pytestmark = pytest.mark.e2e
 
 
 def run(*args):
-    return subprocess.run([sys.executable, str(TOOL), *args],
-                          capture_output=True, text=True)
+    return run_tool(['tools/analysis/arch_cost.py', *args], check=False)
 
 
 def test_json_figures_match_the_table():

@@ -5,9 +5,6 @@ The CPU config runs for a few iterations on the session's COCO-layout data
 split as the DetNAS protocol asks; class names come from the json.
 """
 import json
-import os
-import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,12 +13,12 @@ import torch
 from mmdet.datasets import CocoDataset
 
 from detnas_mm.datasets.search_split import split_coco
+from tests.utils import CONFIGS, free_port, run_tool, tool_env
 
 # Subprocess runs of the tools: deselect with -m 'not e2e'.
 pytestmark = pytest.mark.e2e
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CONFIG = REPO_ROOT / 'configs' / 'supernet' / (
+CONFIG = CONFIGS / 'supernet' / (
     'faster-rcnn_detnas-supernet-300M_tiny-fpn_1xb2-300iter_coco-tiny.py')
 
 
@@ -60,15 +57,6 @@ def _split(coco_data_root, tmp_path):
     return out_dir / 'train_remain.json'
 
 
-def _env():
-    env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join(
-        [str(REPO_ROOT), env.get('PYTHONPATH', '')])
-    # Two processes on two cores: one thread each.
-    env.setdefault('OMP_NUM_THREADS', '1')
-    return env
-
-
 def _scalars(work_dir):
     (log, ) = Path(work_dir).glob('*/vis_data/scalars.json')
     return [json.loads(line) for line in log.read_text().splitlines()]
@@ -98,14 +86,7 @@ def test_train_cpu_config(coco_data_root, tmp_path, tmp_work_dir):
         # COCO metric has detections to score.
         'model.test_cfg.rcnn.score_thr=0.0'
     ]
-    proc = subprocess.run(
-        cmd,
-        cwd=REPO_ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    run_tool(cmd)
 
     scalars = _scalars(tmp_work_dir)
     train = [s for s in scalars if 'loss' in s]
@@ -127,19 +108,11 @@ def test_train_cpu_config(coco_data_root, tmp_path, tmp_work_dir):
                for c in '0123')
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 def test_dist_train_same_paths_on_both_ranks(coco_data_root, tmp_path,
                                              tmp_work_dir):
     train_ann = _split(coco_data_root, tmp_path)
     options, _ = _data_options(coco_data_root, train_ann)
     iters = 3
-    env = _env()
-    env['PORT'] = str(_free_port())
     cmd = [
         'bash', 'tools/dist_train.sh',
         str(CONFIG), '2', '--work-dir',
@@ -147,15 +120,8 @@ def test_dist_train_same_paths_on_both_ranks(coco_data_root, tmp_path,
         f'train_cfg.max_iters={iters}', 'train_cfg.val_begin=1000',
         'default_hooks.logger.interval=1', 'custom_hooks.0.record_paths=True'
     ]
-    proc = subprocess.run(
-        cmd,
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600)
+    proc = run_tool(cmd, env=tool_env(PORT=str(free_port())))
     output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, output[-6000:]
     # torch's SyncBN needs GPUs; the CPU run trains with BN instead.
     assert 'SyncBN replaced by BN' in output
 

@@ -1,14 +1,14 @@
 """`mim train detnas_mm <config name>` finds a shipped config by name."""
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.utils import run_tool
+
 # Subprocess runs of the tools: deselect with -m 'not e2e'.
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
 CONFIG = 'faster-rcnn_detnas-supernet-300M_tiny-fpn_1xb2-300iter_coco-tiny.py'
 
 
@@ -32,12 +32,10 @@ def data_options(root: Path):
 
 
 def test_mim_train_finds_the_shipped_config(tmp_path, coco_data_root):
-    out = subprocess.run(
-        ['mim', 'train', 'detnas_mm', CONFIG, '--work-dir', str(tmp_path),
+    out = run_tool(
+        ['mim', 'train', 'detnas_mm', CONFIG, '--work-dir', tmp_path,
          '--cfg-options', 'train_cfg.max_iters=1',
-         'train_cfg.val_interval=10', *data_options(Path(coco_data_root))],
-        cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+         'train_cfg.val_interval=10', *data_options(Path(coco_data_root))])
     # mim ran this package's train script on the shipped config.
     assert 'detnas_mm/.mim/tools/train.py' in out.stdout + out.stderr
     assert (tmp_path / 'iter_1.pth').is_file()

@@ -6,20 +6,18 @@ shorten it.
 """
 import json
 import math
-import os
-import socket
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import torch
 
+from tests.utils import CONFIGS, free_port, run_tool, tool_env
+
 # Subprocess runs of the tools: deselect with -m 'not e2e'.
 pytestmark = pytest.mark.e2e
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CONFIG = (REPO_ROOT / 'configs' / 'supernet' /
+CONFIG = (CONFIGS / 'supernet' /
           'detnas-supernet-300M_1xb32-600iter_imagenette-64px.py')
 ITERS = 6
 
@@ -48,13 +46,8 @@ def tiny_options(data_root, max_iters):
 
 
 def run(args, work_dir, timeout=300, **env):
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore',
-               **env)
-    proc = subprocess.run(
-        args + ['--work-dir', str(work_dir)], cwd=REPO_ROOT, env=env,
-        capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc
+    return run_tool(args + ['--work-dir', work_dir], timeout,
+                    env=tool_env(PYTHONWARNINGS='ignore', **env))
 
 
 def train(data_root, work_dir, max_iters, *extra):
@@ -119,11 +112,8 @@ def test_resume_continues_as_if_never_stopped(full_run, imagenet_data_root,
 
 def test_dist_train_two_ranks_train_the_same_paths(imagenet_data_root,
                                                    tmp_path):
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        port = sock.getsockname()[1]
     run(['bash', 'tools/dist_train.sh', str(CONFIG), '2'] +
-        tiny_options(imagenet_data_root, 3), tmp_path, PORT=str(port))
+        tiny_options(imagenet_data_root, 3), tmp_path, PORT=str(free_port()))
     rank0, rank1 = recorded_paths(tmp_path, 0), recorded_paths(tmp_path, 1)
     assert [p['iter'] for p in rank0] == [0, 1, 2]
     assert rank0 == rank1

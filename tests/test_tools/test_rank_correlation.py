@@ -1,21 +1,12 @@
 """tools/analysis/rank_correlation.py end to end: a study on a tiny
 supernet, killed with SIGKILL in the middle and run again."""
 import json
-import os
-import signal
-import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT / 'tests' / 'test_engine'))
-from search_utils import (make_split, save_random_supernet,  # noqa: E402
-                          write_det_config)
+from tests.utils import kill_when, run_tool, search_setup
 
-ENV = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
 # Two training iterations on four images, no score threshold: detectors
 # that find something, so the scores are not all zero.
 DET_OPTIONS = [
@@ -37,15 +28,10 @@ def study_cmd(setup, work_dir):
 
 @pytest.fixture(scope='module')
 def setup(coco_data_root, tmp_path_factory):
-    root = tmp_path_factory.mktemp('rank_study')
-    split = make_split(coco_data_root, root / 'split')
-    config = write_det_config(root / 'search_tiny.py', coco_data_root, split)
-    checkpoint = save_random_supernet(config, root / 'supernet.pth')
-    setup = dict(config=config, checkpoint=checkpoint, root=root)
-    reference = root / 'reference'
-    out = subprocess.run(study_cmd(setup, reference), cwd=REPO_ROOT, env=ENV,
-                         capture_output=True, text=True, timeout=900)
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    setup = search_setup(tmp_path_factory.mktemp('rank_study'),
+                         coco_data_root)
+    reference = setup['root'] / 'reference'
+    run_tool(study_cmd(setup, reference), 900)
     setup['reference'] = reference
     return setup
 
@@ -77,23 +63,14 @@ def test_study_writes_its_report(setup):
 def test_killed_and_rerun_gives_the_same_result(setup, tmp_path):
     work_dir = tmp_path / 'study'
     cmd = study_cmd(setup, work_dir)
-    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=ENV,
-                            stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL,
-                            start_new_session=True)
     runs = work_dir / 'runs'
-    deadline = time.time() + 600
+
+    def second_run_trains():
+        return runs.is_dir() and len(list(runs.glob('*/result.json'))) >= 1 \
+            and len(list(runs.iterdir())) >= 2
+
     # Kill while the second standalone run trains.
-    while time.time() < deadline and proc.poll() is None:
-        if runs.is_dir() and len(list(runs.glob('*/result.json'))) >= 1 \
-                and len(list(runs.iterdir())) >= 2:
-            break
-        time.sleep(0.5)
-    assert proc.poll() is None, 'the study ended before the kill'
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_when(cmd, second_run_trains, 600, poll_s=0.5)
     assert not (work_dir / 'rank_correlation.json').exists()
-    out = subprocess.run(cmd, cwd=REPO_ROOT, env=ENV, capture_output=True,
-                         text=True, timeout=900)
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    run_tool(cmd, 900)
     assert report(work_dir) == report(setup['reference'])

@@ -1,11 +1,6 @@
 """A checkpoint whose pickle would run code is refused by every tool that
 loads checkpoints, and nothing of it runs; the project's own checkpoints
 load with ``weights_only=True`` and the allow-list."""
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 from mmengine.config import Config
@@ -13,15 +8,11 @@ from mmengine.config import Config
 from detnas_mm.datasets.coco import set_coco_data_root
 from detnas_mm.utils.checkpoint import (CheckpointRefusedError,
                                         safe_checkpoint_loading)
+from tests.utils import CONFIGS, run_tool, search_setup
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT / 'tests' / 'test_engine'))
-from search_utils import make_split, write_det_config  # noqa: E402
-
-FINETUNE = (REPO_ROOT / 'configs' / 'supernet' /
+FINETUNE = (CONFIGS / 'supernet' /
             'faster-rcnn_detnas-supernet-300M_tiny-fpn_1xb2-300iter_'
             'coco-tiny.py')
-ENV = dict(os.environ, OMP_NUM_THREADS='1')
 MESSAGE = 'Refused to load a checkpoint'
 
 
@@ -46,16 +37,14 @@ def setup(tmp_path_factory, coco_data_root):
     set_coco_data_root(cfg, str(coco_data_root))
     config = root / 'finetune.py'
     cfg.dump(str(config))
-    split = make_split(coco_data_root, root / 'split')
-    search = write_det_config(root / 'search.py', coco_data_root, split)
+    search = search_setup(root, coco_data_root, 'search.py',
+                          supernet=False)['config']
     return dict(root=root, marker=marker, evil=evil, config=config,
                 search=search)
 
 
-def _refused(cmd, marker, cwd=REPO_ROOT):
-    out = subprocess.run([sys.executable, *map(str, cmd)], cwd=cwd,
-                         env=ENV, capture_output=True, text=True,
-                         timeout=600)
+def _refused(cmd, marker):
+    out = run_tool(cmd, check=False)
     assert out.returncode != 0, out.stdout[-2000:]
     assert MESSAGE in out.stderr, out.stderr[-3000:]
     assert 'Traceback' not in out.stderr, out.stderr[-3000:]

@@ -1,37 +1,17 @@
 """tools/search.py in Pareto mode with a latency limit: SIGKILL + --resume
 gives the uninterrupted search, front and exports included."""
 import json
-import os
-import random
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT / 'tests' / 'test_engine'))
-from search_utils import (make_split, read_result,  # noqa: E402
-                          save_random_supernet, write_det_config,
-                          write_latency_table)
+from tests.utils import (kill_and_resume_search, read_result, run_tool,
+                         search_cmd, search_setup, write_latency_table)
 
-ENV = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+# Every test runs the search tool (the module's set-up does).
+pytestmark = pytest.mark.e2e
+
 TIMEOUT = 300
-
-
-def search_cmd(setup, work_dir, *extra):
-    return [sys.executable, 'tools/search.py', str(setup['config']),
-            str(setup['checkpoint']), '--work-dir', str(work_dir), *extra]
-
-
-def run(cmd):
-    result = subprocess.run(cmd, cwd=REPO_ROOT, env=ENV, timeout=TIMEOUT,
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[
-        -3000:]
-    return result
 
 
 def pareto_result(work_dir):
@@ -60,19 +40,16 @@ def exported(work_dir):
 @pytest.fixture(scope='module')
 def setup(coco_data_root, tmp_path_factory):
     root = tmp_path_factory.mktemp('search_pareto')
-    split = make_split(coco_data_root, root / 'split')
     table = write_latency_table(root / 'latency.json')
     low, high = table.bounds()
     limit = low + 0.6 * (high - low)
-    config = write_det_config(
-        root / 'search_pareto.py', coco_data_root, split,
+    setup = search_setup(
+        root, coco_data_root, 'search_pareto.py',
         latency_table=str(root / 'latency.json'), latency_limit_ms=limit,
         selection='pareto')
-    checkpoint = save_random_supernet(config, root / 'supernet.pth')
-    setup = dict(root=root, config=config, checkpoint=checkpoint,
-                 table=table, limit=limit)
+    setup.update(table=table, limit=limit)
     reference = root / 'reference'
-    run(search_cmd(setup, reference))
+    run_tool(search_cmd(setup, reference), TIMEOUT)
     setup['reference'] = reference
     return setup
 
@@ -105,34 +82,16 @@ def test_pareto_search_selects_parents_from_the_front(setup):
 def test_pareto_sigkill_and_resume_match_an_uninterrupted_run(
         setup, tmp_path):
     expected = pareto_result(setup['reference'])
-    total = len(expected['log'])
-    kill_after = random.SystemRandom().randint(1, total - 2)
     work_dir = tmp_path / 'killed'
-    log = work_dir / 'search_log.jsonl'
-    proc = subprocess.Popen(search_cmd(setup, work_dir), cwd=REPO_ROOT,
-                            env=ENV, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.time() + TIMEOUT
-    while time.time() < deadline and proc.poll() is None:
-        if log.exists() and len(log.read_text().splitlines()) >= kill_after:
-            break
-        time.sleep(0.02)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    state = json.loads((work_dir / 'search_state.json').read_text())
-    done = len(state['log'])
-    assert kill_after <= done < total, (kill_after, done)
-    assert not (work_dir / 'best_arch.json').exists()
-
-    run(search_cmd(setup, work_dir, '--resume'))
-    print(f'\nkilled after {done} of {total} candidates, resumed')
+    kill_and_resume_search(search_cmd(setup, work_dir), work_dir,
+                           len(expected['log']), TIMEOUT)
     assert pareto_result(work_dir) == expected
     # The same front member exports to the same config.
     index = str(len(expected['members']) // 2)
     for folder in (work_dir, setup['reference']):
-        run([sys.executable, 'tools/export_arch.py', '--search-dir',
-             str(folder), '--pareto-index', index, '--base',
-             'faster-rcnn_coco-tiny', '--out-dir', str(folder / 'pareto')])
+        run_tool(['tools/export_arch.py', '--search-dir', folder,
+                  '--pareto-index', index, '--base', 'faster-rcnn_coco-tiny',
+                  '--out-dir', folder / 'pareto'], TIMEOUT)
     assert exported(work_dir) == exported(setup['reference'])
     # The best arch (export_base) and the front member.
     assert len(exported(work_dir)) == 2

@@ -1,27 +1,17 @@
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = REPO_ROOT / 'tools' / 'dataset' / 'split_search_set.py'
+from tests import utils
+
+# Every test runs the tool in a subprocess.
+pytestmark = pytest.mark.e2e
+
+SCRIPT = utils.REPO_ROOT / 'tools' / 'dataset' / 'split_search_set.py'
 
 
 def run_tool(*args):
-    env = dict(os.environ)
-    # The tool imports detnas_mm: make this checkout importable even when
-    # the package is not installed.
-    env['PYTHONPATH'] = os.pathsep.join(
-        filter(None, [str(REPO_ROOT), env.get('PYTHONPATH')]))
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120)
+    return utils.run_tool([SCRIPT, *args], timeout=120, check=False)
 
 
 @pytest.fixture(scope='module')

@@ -1,10 +1,9 @@
-import random
-
 import pytest
 import torch
 
-from detnas_mm.models.backbones import (DetNASNet, DetNASSupernet, format_arch,
+from detnas_mm.models.backbones import (DetNASNet, DetNASSupernet,
                                         get_search_space)
+from tests.utils import random_arch
 
 # Tiny widths with the real depths of each space, so every block position
 # of the published spaces is exercised quickly on CPU.
@@ -16,12 +15,6 @@ SPACES = {
     '1.3G': get_search_space(dict(name='tiny1.3G', depths=(8, 8, 16, 8),
                                   **TINY)),
 }
-
-
-def random_arch(space, seed):
-    rng = random.Random(seed)
-    return format_arch([rng.choice(space.choices)
-                        for _ in range(space.num_blocks)], space)
 
 
 def randomize_bn(model, seed):
