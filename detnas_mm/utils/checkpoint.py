@@ -58,22 +58,30 @@ def checkpoint_safe_globals() -> List[object]:
 
 def allow_mmengine_checkpoints() -> None:
     """Add the types of :func:`checkpoint_safe_globals` to torch's
-    allow-list (``weights_only`` stays on)."""
-    torch.serialization.add_safe_globals(checkpoint_safe_globals())
+    allow-list (``weights_only`` stays on). Idempotent."""
+    allowed = torch.serialization.get_safe_globals()
+    torch.serialization.add_safe_globals(
+        [t for t in checkpoint_safe_globals() if t not in allowed])
 
 
 @contextmanager
 def safe_checkpoint_loading():
-    """Allow the types of mmengine checkpoints, and only them, in
-    ``torch.load`` calls within the block.
+    """Load mmengine checkpoints with ``weights_only=True`` within the
+    block, and turn a refusal into a clear error.
+
+    The allow-list is added process-wide (:func:`allow_mmengine_checkpoints`,
+    what importing :mod:`detnas_mm.models` does anyway), not for the block
+    only: torch's ``safe_globals`` context restores the list it found on
+    exit, and would drop the types that a first import of
+    :mod:`detnas_mm.models` within the block adds for the whole process.
 
     Raises:
         CheckpointRefusedError: When a checkpoint loaded within the block
             holds another type (e.g. a pickle that would run code).
     """
+    allow_mmengine_checkpoints()
     try:
-        with torch.serialization.safe_globals(checkpoint_safe_globals()):
-            yield
+        yield
     except pickle.UnpicklingError as e:
         # torch's message explains weights_only at length; the reason is
         # the global it refused.

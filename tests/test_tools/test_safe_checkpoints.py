@@ -59,6 +59,28 @@ def test_in_process_loading_refuses_and_runs_nothing(setup):
     assert not setup['marker'].exists()
 
 
+def test_allow_list_outlives_the_block(tmp_path):
+    """Types allowed for the whole process stay allowed after the block
+    (torch's own safe_globals context would restore the list it found,
+    dropping what a first import of detnas_mm.models added within it)."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+    checkpoint = tmp_path / 'history.pth'
+    buffer = HistoryBuffer()
+    buffer.update(1.0)
+    torch.save(dict(state_dict={}, message_hub=dict(loss=buffer)),
+               str(checkpoint))
+    before = torch.serialization.get_safe_globals()
+    torch.serialization.clear_safe_globals()
+    try:
+        with safe_checkpoint_loading():
+            torch.load(str(checkpoint))
+        loaded = torch.load(str(checkpoint))  # outside the block
+        assert loaded['message_hub']['loss'].mean() == 1.0
+    finally:
+        torch.serialization.clear_safe_globals()
+        torch.serialization.add_safe_globals(before)
+
+
 @pytest.mark.e2e
 @pytest.mark.parametrize('tool', [
     'train --resume', 'train Pretrained', 'test', 'search',
