@@ -123,6 +123,33 @@ def standalone_score(arch: str, space, recipe: StandaloneRecipe,
         dict: ``arch``, ``seed``, ``score`` (``recipe.score_key`` of the
         test metrics, 0 when the detector detects nothing) and ``metrics``.
     """
+    run = prepare_standalone(arch, space, recipe, run_dir, seed)
+    return run if isinstance(run, dict) else run_standalone(run, device_env)
+
+
+@dataclass
+class StandaloneRun:
+    """A prepared standalone run: its configs written, its process not
+    started (:func:`run_standalone` starts it)."""
+    arch: str
+    seed: int
+    run_dir: str
+    score_key: str
+    cmd: list
+
+
+def prepare_standalone(arch: str, space, recipe: StandaloneRecipe,
+                       run_dir: str, seed: int = 0):
+    """Export ``arch`` and write its run's configs.
+
+    Kept apart from :func:`run_standalone` because config building is not
+    thread-safe: a caller that runs several architectures at once in
+    threads prepares them in one thread first.
+
+    Returns:
+        dict | StandaloneRun: The result of a finished run (as
+        :func:`standalone_score` returns it), else the prepared run.
+    """
     result_file = osp.join(run_dir, 'result.json')
     if osp.isfile(result_file):
         with open(result_file) as f:
@@ -132,8 +159,6 @@ def standalone_score(arch: str, space, recipe: StandaloneRecipe,
     if osp.isdir(run_dir):
         shutil.rmtree(run_dir)
     os.makedirs(run_dir)
-    env = {k: v for k, v in os.environ.items() if k not in _LAUNCH_VARS}
-    env.update(device_env or {}, PYTHONUNBUFFERED='1')
 
     def det_update(cfg):
         if recipe.det_update is not None:
@@ -154,14 +179,24 @@ def standalone_score(arch: str, space, recipe: StandaloneRecipe,
         cls_config = osp.join(run_dir, 'imagenet_config.py')
         cls_cfg.dump(cls_config)
         cmd += ['--pretrain', cls_config]
-    _run(cmd, osp.join(run_dir, 'run.log'), env)
-    with open(osp.join(run_dir, 'metrics.json')) as f:
+    return StandaloneRun(arch, seed, run_dir, recipe.score_key, cmd)
+
+
+def run_standalone(run: StandaloneRun,
+                   device_env: Optional[dict] = None) -> dict:
+    """Run a prepared standalone run in its own process (thread-safe);
+    see :func:`standalone_score`."""
+    env = {k: v for k, v in os.environ.items() if k not in _LAUNCH_VARS}
+    env.update(device_env or {}, PYTHONUNBUFFERED='1')
+    _run(run.cmd, osp.join(run.run_dir, 'run.log'), env)
+    with open(osp.join(run.run_dir, 'metrics.json')) as f:
         metrics = json.load(f)
     # mmdet's CocoMetric reports nothing when nothing is detected.
-    result = dict(arch=arch, seed=seed,
-                  score=float(metrics.get(recipe.score_key, 0.0)),
+    result = dict(arch=run.arch, seed=run.seed,
+                  score=float(metrics.get(run.score_key, 0.0)),
                   metrics=metrics)
-    atomic_write_json(result_file, result, indent=1)
+    atomic_write_json(osp.join(run.run_dir, 'result.json'), result,
+                      indent=1)
     return result
 
 

@@ -891,7 +891,10 @@ def _read_header(path, decode):
                 (width, height), rotated = (height, width), True
             if decode:
                 image.load()
-            else:
+        if not decode:
+            # verify() must directly follow open(): getexif() has read
+            # chunks of a PNG already.
+            with Image.open(path) as image:
                 image.verify()
         return (width, height, rotated), None
     # PIL raises many kinds on broken files (OSError, SyntaxError,

@@ -21,7 +21,8 @@ At the end of a search (the search loop calls this)::
 ``flops``/``params`` default to the backbone's cost at 224x224 from
 :func:`detnas_mm.cost.get_cost_table`; every provenance entry is optional.
 ``RETRAIN_BASES`` lists the retraining recipes (``--base`` of
-``tools/export_arch.py``); the CPU-size one is ``'faster-rcnn_coco-tiny'``.
+``tools/export_arch.py``); the CPU-size ones are ``'faster-rcnn_coco-tiny'``
+and ``'faster-rcnn_halo'`` (the built-in task).
 
 Exported configs are written fully resolved (``Config.pretty_text``): they
 inherit nothing, so they load from any directory and run with MMDetection
@@ -94,6 +95,13 @@ RETRAIN_BASES: Dict[str, RetrainBase] = {
         'detnasnet/faster-rcnn_shufflenetv2-20_fpn_cpu_coco-tiny.py',
         'detnasnet/shufflenetv2-20_1xb32-600iter_imagenette-64px.py',
         'CPU size: Faster R-CNN FPN on coco_tiny, 128 px, 200 iterations'),
+    'faster-rcnn_halo':
+    RetrainBase(
+        'detnasnet/faster-rcnn_shufflenetv2-d1121_mapper_cpu_halo-96px.py',
+        'detnasnet/shufflenetv2-d1121_1xb32-600iter_halo-cls-48px.py',
+        'CPU size, built-in halo task: Faster R-CNN without top-down path, '
+        '96 px, 600 iterations, from a 600-iteration classification '
+        'pretraining of the same net'),
 }
 
 # Where each kind of config keeps what depends on the search space.

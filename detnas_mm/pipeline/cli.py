@@ -7,10 +7,11 @@ import warnings
 from mmengine.config import DictAction
 
 from detnas_mm.datasets.data_checks import DataCheckError
+from detnas_mm.datasets.halo import ensure_halo_data, is_halo_data
 from detnas_mm.pipeline.data import open_detection_data
 from detnas_mm.pipeline.sizes import (PRESETS, choose_sizes, measure_slowdown,
                                       sizes_for_run)
-from detnas_mm.pipeline.stages import Pipeline
+from detnas_mm.pipeline.stages import BUILTIN_TASK_RECIPE, FPN_RECIPE, Pipeline
 from detnas_mm.utils import atomic_write_json, atomic_write_text
 
 STAGE_OPTIONS = ('pretrain', 'finetune', 'search', 'retrain')
@@ -89,9 +90,9 @@ def main(argv=None):
     args = parse_args(argv)
     det_root, cls_root = args.det_data_root, args.cls_data_root
     if det_root is None or cls_root is None:
-        from detnas_mm.datasets import ensure_builtin_data
-        print('Built-in data (generated once, then cached) ...', flush=True)
-        data = ensure_builtin_data()
+        print('Built-in data: the "halo" task (generated once, then cached; '
+              'a few minutes the first time) ...', flush=True)
+        data = ensure_halo_data()
         det_root = det_root or str(data['detection'])
         cls_root = cls_root or str(data['classification'])
     work_dir = osp.abspath(args.work_dir)
@@ -116,23 +117,30 @@ def main(argv=None):
     print(det_data.describe(), flush=True)
     for line in report.format().splitlines():
         print('    ' + line, flush=True)
+    # The built-in task's data get the recipe measured on it.
+    recipe = BUILTIN_TASK_RECIPE if is_halo_data(det_data.root) else \
+        FPN_RECIPE
+    print(f'recipe: {recipe.name} ({recipe.finetune}; retraining '
+          f'{"standalone" if recipe.standalone else "from inherited"} '
+          f'weights)', flush=True)
     stage_options = {stage: getattr(args, f'{stage}_cfg_options')
                      for stage in STAGE_OPTIONS
                      if getattr(args, f'{stage}_cfg_options')}
     # Chosen once per work dir: a rerun continues with the same sizes.
     request = dict(preset=args.preset, budget_minutes=args.budget_minutes,
                    img_scale=args.img_scale, stage_options=stage_options,
-                   det_data_root=det_data.root)
+                   det_data_root=det_data.root, recipe=recipe.name)
     sizes = sizes_for_run(work_dir, request, lambda: choose_sizes(
         args.preset, stats, args.budget_minutes, args.img_scale,
         stage_options, report.splits['test']['num_images'],
-        slowdown=measure_slowdown()))
+        slowdown=measure_slowdown(),
+        builtin_task=recipe is BUILTIN_TASK_RECIPE))
     print(sizes.format(), flush=True)
     if stage_options:
         print(f'config overrides: {stage_options}', flush=True)
     try:
         pipeline = Pipeline(work_dir, det_data, cls_root, sizes, args.seed,
-                            stage_options)
+                            stage_options, recipe)
     except ValueError as e:
         args.parser.error(str(e))
     start = time.time()

@@ -35,6 +35,12 @@ def set_iters(cfg, iters: int):
         for key in ('begin', 'end'):
             if key in scheduler:
                 scheduler[key] = min(iters, round(scheduler[key] * scale))
+        # A short warm-up must not shrink to nothing (mmengine refuses a
+        # scheduler whose end is not after its begin).
+        if 'end' in scheduler and \
+                scheduler['end'] <= scheduler.get('begin', 0):
+            scheduler['begin'] = min(scheduler.get('begin', 0), iters - 1)
+            scheduler['end'] = scheduler['begin'] + 1
         if 'milestones' in scheduler:
             scheduler['milestones'] = [
                 max(1, round(m * scale)) for m in scheduler['milestones']

@@ -2,11 +2,12 @@
 import os
 import os.path as osp
 import re
+import socket
 import subprocess
 import sys
 import time
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from detnas_mm.utils.paths import tools_root
 
@@ -14,6 +15,18 @@ from detnas_mm.utils.paths import tools_root
 def tool_command(name: str, *args) -> List[str]:
     """``python <shipped tools>/<name> args...``."""
     return [sys.executable, osp.join(tools_root(), name), *map(str, args)]
+
+
+def distributed_tool_command(processes: int, name: str, *args) -> List[str]:
+    """A tool launched as ``processes`` processes by torch's launcher
+    (gloo on CPU), on a free local port."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    return [sys.executable, '-m', 'torch.distributed.run',
+            f'--nproc_per_node={processes}', f'--master_port={port}',
+            osp.join(tools_root(), name), *map(str, args), '--launcher',
+            'pytorch']
 
 
 class Console:
@@ -45,11 +58,15 @@ class Console:
     def skip(self, out_dir: str):
         self.say(f'    done already ({out_dir}/done.json): skipped')
 
-    def run(self, cmd: Sequence[str], log_file: str, label: str) -> float:
-        """Run a tool, echo its progress lines, keep its whole log."""
+    def run(self, cmd: Sequence[str], log_file: str, label: str,
+            env: Optional[dict] = None) -> float:
+        """Run a tool, echo its progress lines, keep its whole log.
+
+        ``env`` adds to (or overrides) this process's environment.
+        """
         self.say(f'    $ {" ".join(cmd)}\n    log: {log_file}')
         start = time.time()
-        env = dict(os.environ, PYTHONUNBUFFERED='1')
+        env = dict(os.environ, PYTHONUNBUFFERED='1', **(env or {}))
         with open(log_file, 'a') as log:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, text=True,

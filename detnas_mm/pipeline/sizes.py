@@ -88,6 +88,10 @@ class Sizes:
         top_k: Search parents.
         calib_images: BN calibration images per scored path.
         retrain_iters: Iterations of each standalone retraining.
+        retrain_pretrain_iters: Classification pretraining iterations of
+            each retrained architecture, for a recipe that retrains
+            standalone (the built-in task's); the other recipe starts
+            retraining from the supernet's weights.
         num_random: Random architectures retrained beside the searched one.
         estimated_minutes: The modelled time of the run on this machine
             (None: not modelled).
@@ -102,6 +106,7 @@ class Sizes:
     top_k: int = 3
     calib_images: int = 32
     retrain_iters: int = 200
+    retrain_pretrain_iters: int = 200
     num_random: int = 2
     estimated_minutes: Optional[float] = None
     reasons: Tuple[str, ...] = field(default=(), compare=False)
@@ -132,8 +137,19 @@ PRESETS = {
     'default': Sizes(),
     'quick': Sizes(pretrain_iters=4, finetune_iters=4, num_search=8,
                    population=4, generations=2, top_k=2, calib_images=4,
-                   retrain_iters=4, num_random=1),
+                   retrain_iters=4, retrain_pretrain_iters=4,
+                   num_random=1),
 }
+# The main job on the built-in task (detnas_mm.datasets.halo): the sizes of
+# its rank study (docs/rank_correlation.md), fixed: its recipe was measured
+# at these sizes, and the cost model below is the FPN recipe's. 9 random
+# architectures: with the searched one, 10 retrainings fill 5 rounds of the
+# 2 cores, the time 9 take, and the rank agreement is over 10.
+BUILTIN_TASK_SIZES = Sizes(det_scale=96, pretrain_iters=1000,
+                           finetune_iters=600, num_search=200, population=8,
+                           generations=3, top_k=3, calib_images=64,
+                           retrain_iters=600, retrain_pretrain_iters=600,
+                           num_random=9)
 
 
 @dataclass(frozen=True)
@@ -230,7 +246,8 @@ def choose_sizes(preset: str, stats: Optional[DataStats] = None,
                  overrides: Optional[Dict[str, dict]] = None,
                  num_test_images: Optional[int] = None,
                  geometry: Optional[DetectorGeometry] = None,
-                 slowdown: float = 1.0) -> Sizes:
+                 slowdown: float = 1.0,
+                 builtin_task: bool = False) -> Sizes:
     """The sizes of a run (the rule: this module's docstring).
 
     Args:
@@ -250,6 +267,8 @@ def choose_sizes(preset: str, stats: Optional[DataStats] = None,
         slowdown: How many times slower the machine is now than when
             :data:`COSTS` were measured (:func:`measure_slowdown`); every
             cost is multiplied by it. Defaults to 1.
+        builtin_task: The data is the built-in task's: ``default`` takes
+            :data:`BUILTIN_TASK_SIZES` as they are (not modelled).
 
     Returns:
         Sizes: The sizes, with the reasons and the modelled time.
@@ -270,7 +289,13 @@ def choose_sizes(preset: str, stats: Optional[DataStats] = None,
     aspect = 1.0 if stats is None else _aspect(stats)
     if num_test_images is None and stats is not None:
         num_test_images = stats.num_images // 4
-    if preset == 'default' and stats is not None and stats.num_boxes:
+    if preset == 'default' and builtin_task:
+        sizes = BUILTIN_TASK_SIZES
+        if img_scale is not None:
+            sizes = replace(sizes, det_scale=int(img_scale))
+        reasons.append('built-in task: the sizes of its rank study '
+                       '(docs/rank_correlation.md), whatever the budget')
+    elif preset == 'default' and stats is not None and stats.num_boxes:
         sizes, reasons = _adapt(stats, budget_minutes, img_scale,
                                 num_test_images, geometry
                                 or _pipeline_geometry(), slowdown)
@@ -282,6 +307,10 @@ def choose_sizes(preset: str, stats: Optional[DataStats] = None,
                           if img_scale is not None else ''))
     sizes, changed = _apply_overrides(sizes, overrides)
     reasons += changed
+    if builtin_task:
+        reasons.append('time not modelled: the stage costs were measured '
+                       'for the FPN recipe of other data')
+        return replace(sizes, reasons=tuple(reasons))
     minutes = estimate_seconds(sizes, aspect, num_test_images or 0,
                                slowdown)['total'] / 60
     reasons.append(

@@ -19,6 +19,15 @@ can be rerun alone):
    and their supernet scores (:mod:`detnas_mm.engine.search_scoring`);
 7. ``report``: the summary table and the report folder.
 
+Which configs are chained is the run's :class:`Recipe`. The built-in task
+(:mod:`detnas_mm.datasets.halo`) has its own, measured in a rank study
+(docs/rank_correlation.md): the depth-reduced 300M space, a detector
+without top-down path, and a *standalone* retraining (each architecture
+pretrained on the task's classification twin, then trained on detection,
+never from the supernet's weights), the architectures spread over the CPU
+cores. Other data get the FPN recipe, whose retraining starts from the
+weights each architecture inherits from the supernet.
+
 A stage whose ``done.json`` exists is skipped, so rerunning the command
 after an interruption continues (the search resumes from its state).
 """
@@ -28,11 +37,15 @@ import os.path as osp
 import re
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Dict, List, Optional
 
 import numpy as np
 from mmengine.config import Config
 
+from detnas_mm.analysis.standalone import (StandaloneRecipe,
+                                           prepare_standalone, run_standalone)
 from detnas_mm.cost import get_cost_table
 from detnas_mm.engine.evolution import random_arch
 from detnas_mm.engine.search_scoring import score_archs
@@ -40,7 +53,8 @@ from detnas_mm.engine.weight_inheritance import inherit_weights
 from detnas_mm.export import export_search_result, read_search_result
 from detnas_mm.models.backbones import format_arch, get_search_space
 from detnas_mm.pipeline import config_edits as edits
-from detnas_mm.pipeline.console import Console, output_to, tool_command
+from detnas_mm.pipeline.console import (Console, distributed_tool_command,
+                                        output_to, tool_command)
 from detnas_mm.pipeline.data import DetectionData
 from detnas_mm.pipeline.report import write_report
 from detnas_mm.pipeline.sizes import Sizes
@@ -60,6 +74,43 @@ RETRAIN_BASE = 'faster-rcnn_coco-tiny'
 EQUAL_FLOPS = 0.03
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """The shipped configs a pipeline run chains.
+
+    Attributes:
+        name: Shown in the console and the summary.
+        pretrain: Supernet classification pretraining config.
+        finetune: Supernet detection fine-tuning config.
+        search: Search config.
+        retrain_base: Key of :data:`detnas_mm.export.RETRAIN_BASES`.
+        standalone: Retrain each architecture from its own classification
+            pretraining (the base's ImageNet config on the classification
+            data); False: from the weights it inherits from the supernet.
+        parallel: Spread the search's candidates and the retrained
+            architectures over the CPU cores (one process and one thread
+            each); False: one after the other.
+    """
+    name: str
+    pretrain: str
+    finetune: str
+    search: str
+    retrain_base: str
+    standalone: bool
+    parallel: bool
+
+
+FPN_RECIPE = Recipe('FPN', PRETRAIN_CONFIG, FINETUNE_CONFIG, SEARCH_CONFIG,
+                    RETRAIN_BASE, standalone=False, parallel=False)
+BUILTIN_TASK_RECIPE = Recipe(
+    'built-in task',
+    'supernet/detnas-supernet-300M-d1121_1xb32-1000iter_halo-cls-48px.py',
+    'supernet/faster-rcnn_detnas-supernet-300M-d1121_mapper_1xb8-600iter_'
+    'halo-96px.py',
+    'search/search_faster-rcnn_detnas-supernet-300M-d1121_mapper_'
+    'halo-96px.py', 'faster-rcnn_halo', standalone=True, parallel=True)
+
+
 class Pipeline:
     """The stages of one pipeline run, sharing one work dir.
 
@@ -71,6 +122,7 @@ class Pipeline:
         seed: Seed of every stage.
         stage_options: Per-stage ``--cfg-options`` overrides (``pretrain``,
             ``finetune``, ``search``, ``retrain``); they take precedence.
+        recipe: The configs chained (default: the FPN recipe).
     """
 
     STAGES = (
@@ -87,7 +139,9 @@ class Pipeline:
 
     def __init__(self, work_dir: str, det_data: DetectionData,
                  cls_root: str, sizes: Sizes, seed: int = 0,
-                 stage_options: Optional[Dict[str, dict]] = None):
+                 stage_options: Optional[Dict[str, dict]] = None,
+                 recipe: Recipe = FPN_RECIPE):
+        self.recipe = recipe
         self.work_dir = osp.abspath(work_dir)
         self.data = det_data
         self.cls_root = osp.abspath(cls_root)
@@ -146,24 +200,29 @@ class Pipeline:
                          osp.join(work_dir, f'{label}.log'), label)
         return edits.latest_checkpoint(work_dir)
 
+    def _classification(self, cfg, iters: int):
+        """Point a classification config at the run's data and length."""
+        num_classes = len(self.cls_classes)
+        for loader in ('train_dataloader', 'val_dataloader',
+                       'test_dataloader'):
+            cfg[loader].dataset.data_root = self.cls_root
+        cfg.model.head.num_classes = num_classes
+        cfg.data_preprocessor = dict(cfg.get('data_preprocessor') or {},
+                                     num_classes=num_classes)
+        edits.set_iters(cfg, iters)
+        # Validation at the end only.
+        cfg.train_cfg.val_interval = iters
+        cfg.randomness = dict(seed=self.seed)
+
     # Stage 1 ---------------------------------------------------------------
     def pretrain(self, stage_dir: str) -> dict:
-        num_classes = len(self.cls_classes)
 
         def update(cfg):
-            for loader in ('train_dataloader', 'val_dataloader',
-                           'test_dataloader'):
-                cfg[loader].dataset.data_root = self.cls_root
-            cfg.model.head.num_classes = num_classes
-            cfg.data_preprocessor = dict(cfg.get('data_preprocessor') or {},
-                                         num_classes=num_classes)
-            edits.set_iters(cfg, self.sizes.pretrain_iters)
             # Validation at the end: supernet top-1 of random paths, each
             # with recalibrated BN.
-            cfg.train_cfg.val_interval = self.sizes.pretrain_iters
-            cfg.randomness = dict(seed=self.seed)
+            self._classification(cfg, self.sizes.pretrain_iters)
 
-        config = self._write_config(PRETRAIN_CONFIG, 'pretrain',
+        config = self._write_config(self.recipe.pretrain, 'pretrain',
                                     'pretrain_config.py', update)
         checkpoint = self._train(config, stage_dir, 'pretrain')
         return dict(config=config, checkpoint=checkpoint,
@@ -221,7 +280,7 @@ class Pipeline:
             edits.set_iters(cfg, self.sizes.finetune_iters)
             edits.without_validation(cfg)
 
-        config = self._write_config(FINETUNE_CONFIG, 'finetune',
+        config = self._write_config(self.recipe.finetune, 'finetune',
                                     'finetune_config.py', update)
         return dict(config=config,
                     checkpoint=self._train(config, stage_dir, 'finetune'))
@@ -243,14 +302,23 @@ class Pipeline:
                 score_key=self.data.score_key,
                 seed=self.seed)
 
-        config = self._write_config(SEARCH_CONFIG, 'search',
+        config = self._write_config(self.recipe.search, 'search',
                                     'search_config.py', update)
-        cmd = tool_command('search.py', config, finetune['checkpoint'],
-                           '--work-dir', stage_dir)
+        args = [config, finetune['checkpoint'], '--work-dir', stage_dir]
         if osp.isfile(osp.join(stage_dir, 'search_state.json')):
             self.console.say('    resuming the interrupted search')
-            cmd.append('--resume')
-        self.console.run(cmd, osp.join(stage_dir, 'search.log'), 'search')
+            args.append('--resume')
+        processes, env = 1, None
+        if self.recipe.parallel:
+            processes = max(1, min(os.cpu_count() or 1, sizes.population))
+        if processes > 1:
+            # The candidates of a generation are dealt over the processes.
+            cmd = distributed_tool_command(processes, 'search.py', *args)
+            env = dict(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+        else:
+            cmd = tool_command('search.py', *args)
+        self.console.run(cmd, osp.join(stage_dir, 'search.log'), 'search',
+                         env)
         result = read_search_result(stage_dir)['result']
         if result.get('can_rank') is False:
             self.console.say('    WARNING: ' + result['ranking_warning'])
@@ -267,14 +335,16 @@ class Pipeline:
 
     def _export(self, arch: str, space, out_dir: str,
                 provenance: Optional[dict] = None) -> dict:
-        """The retraining config of an arch, with its weights inherited
+        """The retraining configs of an arch and its weights inherited
         from the fine-tuned supernet (BN recalibrated as the search)."""
         train, _, test = self._splits()
         # The exported config trains on the whole training set and tests
-        # on the test split of this run's data.
+        # on the test split of this run's data. A standalone recipe
+        # pretrains the backbone itself (retrain stage).
         paths = export_search_result(
-            arch, space, out_dir, RETRAIN_BASE, provenance,
-            pretrained=self.outputs['pretrain']['checkpoint'],
+            arch, space, out_dir, self.recipe.retrain_base, provenance,
+            pretrained=None if self.recipe.standalone else
+            self.outputs['pretrain']['checkpoint'],
             update=lambda cfg: self.data.setup(cfg, self.data.splits[
                 'train'], test, test))
         cfg = Config.fromfile(paths['detection'])
@@ -328,11 +398,14 @@ class Pipeline:
         self.console.say(f'    supernet scores of {len(archs)} '
                          f'architectures (as the search scores)')
         with output_to(osp.join(stage_dir, 'supernet_scores.log')):
+            # In this process: the search tool, when launched as several
+            # processes, dumped its config with their launcher.
             scores = score_archs(search['config'], search['checkpoint'],
                                  [a['arch'] for a in archs],
-                                 osp.join(stage_dir, 'supernet_scores'))
-        results = []
-        for entry, scored in zip(archs, scores):
+                                 osp.join(stage_dir, 'supernet_scores'),
+                                 cfg_options=dict(launcher='none'))
+        results, pending = {}, []
+        for index, (entry, scored) in enumerate(zip(archs, scores)):
             entry['search_score'] = scored['score']
             tag = re.sub(r'[^a-z0-9]+', '_', entry['name'].lower()).strip(
                 '_')
@@ -341,21 +414,77 @@ class Pipeline:
             result_file = osp.join(arch_dir, 'result.json')
             if osp.isfile(result_file):  # finished before an interruption
                 with open(result_file) as f:
-                    results.append(json.load(f))
+                    results[index] = json.load(f)
                 continue
-            self.console.say(f'  - {entry["name"]}: {entry["arch"]} '
-                             f'({entry["flops"] / 1e6:.1f}M FLOPs)')
-            if entry['role'] == 'searched':
+            # Exports and configs in this thread: weight inheritance
+            # redirects output, and config building is not thread-safe.
+            if self.recipe.standalone:
+                paths = self._prepare_standalone(entry['arch'], arch_dir)
+            elif entry['role'] == 'searched':
                 paths = self.outputs['export']['paths']
             else:
                 paths = self._export(entry['arch'],
                                      search['best']['space'], arch_dir)
-            entry['test'] = self._retrain_and_test(paths, arch_dir)
+            pending.append((index, entry, paths, arch_dir))
+
+        def retrain_one(job):
+            index, entry, paths, arch_dir = job
+            self.console.say(f'  - {entry["name"]}: {entry["arch"]} '
+                             f'({entry["flops"] / 1e6:.1f}M FLOPs)')
+            if self.recipe.standalone:
+                result = paths if isinstance(paths, dict) else \
+                    run_standalone(paths, env)
+                entry['test'] = _metrics_of(result['metrics'])
+            else:
+                entry['test'] = self._retrain_and_test(paths, arch_dir)
             entry['test_mAP'] = float(entry['test'].get(
                 self.data.score_key, 0.0))
-            atomic_write_json(result_file, entry, indent=1)
-            results.append(entry)
-        return dict(results=results)
+            atomic_write_json(osp.join(arch_dir, 'result.json'), entry,
+                              indent=1)
+            self.console.say(f'    {entry["name"]}: test '
+                             f'{self.data.score_key} '
+                             f'{entry["test_mAP"]:.3f}')
+            return index, entry
+
+        # Standalone retrainings are independent runs: one per CPU core,
+        # one thread each (more threads per small run buy little).
+        jobs = 1
+        if self.recipe.parallel:
+            jobs = max(1, min(len(pending), os.cpu_count() or 1))
+        env = dict(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1') \
+            if jobs > 1 else None
+        if pending:
+            self.console.say(f'    retraining {len(pending)} '
+                             f'architecture(s), {jobs} at a time')
+        with ThreadPoolExecutor(jobs) as pool:
+            for index, entry in pool.map(retrain_one, pending):
+                results[index] = entry
+        return dict(results=[results[i] for i in sorted(results)])
+
+    def _prepare_standalone(self, arch: str, out_dir: str):
+        """The standalone run of an architecture: classification
+        pretraining on the run's classification data, then detection
+        training on the whole training set and the test on the test
+        split, in one process (:mod:`detnas_mm.analysis.standalone`)."""
+
+        def det_update(cfg):
+            self.data.setup(cfg, self.data.splits['train'], None,
+                            self.data.splits['test'])
+            edits.set_scale(cfg, self.sizes.det_scale)
+            edits.keep_every_detection(cfg)
+            edits.set_iters(cfg, self.sizes.retrain_iters)
+            edits.without_validation(cfg)
+
+        recipe = StandaloneRecipe(
+            self.recipe.retrain_base, init='imagenet',
+            det_options=self.stage_options.get('retrain') or {},
+            det_update=det_update,
+            cls_update=lambda cfg: self._classification(
+                cfg, self.sizes.retrain_pretrain_iters),
+            score_key=self.data.score_key)
+        return prepare_standalone(
+            arch, self.outputs['search']['best']['space'], recipe,
+            osp.join(out_dir, 'standalone'), self.seed)
 
     def _retrain_and_test(self, paths: dict, out_dir: str) -> dict:
         """Retrain on the whole training set, test on the test split."""

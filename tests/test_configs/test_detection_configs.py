@@ -61,7 +61,8 @@ def test_config_builds_and_predicts(config):
 # A training step of the CPU configs that the pipeline trains and of the
 # full-scale 300M recipes on COCO and VOC, named (a missing one fails).
 TRAIN_STEP_CONFIGS = [
-    p for p in DETECTION_CONFIGS if '_coco-tiny' in p.name
+    p for p in DETECTION_CONFIGS
+    if '_coco-tiny' in p.name or '_halo-' in p.name
 ] + [
     SUPERNET / name
     for name in ('faster-rcnn_detnas-supernet-300M_fpn_8xb2-90k_coco.py',
@@ -114,7 +115,10 @@ def test_syncbn_where_the_official_detectors_have_it(config):
         for op in block.ops.values():
             assert sync_bns(op)
     neck = model.neck
-    neck_convs = list(neck.lateral_convs) + list(neck.fpn_convs)
+    if cfg.model.neck.type == 'ChannelMapper':  # the built-in task's
+        neck_convs = list(neck.convs) + list(neck.extra_convs or [])
+    else:
+        neck_convs = list(neck.lateral_convs) + list(neck.fpn_convs)
     if cfg.model.type == 'FasterRCNN':
         for conv in neck_convs:
             assert isinstance(conv.norm, torch.nn.SyncBatchNorm)

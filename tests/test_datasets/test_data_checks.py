@@ -292,6 +292,14 @@ class TestCocoChecks:
         name = coco.coco['test']['images'][2]['file_name']
         assert finding.examples[0].startswith(f'{name} (')
 
+    def test_png_images_are_readable(self, coco):
+        # PIL's verify() fails on a PNG once its EXIF chunk has been read:
+        # the check must not call a valid PNG unreadable.
+        path = coco.image_file('train')
+        with Image.open(path) as pil:
+            pil.convert('RGB').save(path, format='PNG')
+        assert findings(run(coco.splits())) == {}
+
     def test_truncated_image_needs_a_full_decode(self, coco):
         path = coco.image_file('train')
         data = path.read_bytes()

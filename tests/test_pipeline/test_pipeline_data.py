@@ -20,10 +20,11 @@ from detnas_mm.datasets.data_checks import DataStats, detection_data_stats
 from detnas_mm.pipeline import cli
 from detnas_mm.pipeline.config_edits import load_shipped
 from detnas_mm.pipeline.data import CocoData, VocData, open_detection_data
-from detnas_mm.pipeline.sizes import (MIN_SCALE, PRESETS, DetectorGeometry,
-                                      Sizes, choose_sizes, data_scale,
-                                      estimate_seconds, measure_slowdown,
-                                      probe_seconds, sizes_for_run)
+from detnas_mm.pipeline.sizes import (BUILTIN_TASK_SIZES, MIN_SCALE, PRESETS,
+                                      DetectorGeometry, Sizes, choose_sizes,
+                                      data_scale, estimate_seconds,
+                                      measure_slowdown, probe_seconds,
+                                      sizes_for_run)
 from detnas_mm.pipeline.stages import FINETUNE_CONFIG, Pipeline
 from tests.utils import REPO_ROOT, tool_env
 
@@ -220,6 +221,26 @@ class TestChooseSizes:
         quick = PRESETS['quick'].to_dict()
         assert numbers == {k: quick[k] for k in numbers}
         assert choose_sizes('quick', None, img_scale=200).det_scale == 200
+
+    def test_the_built_in_task_keeps_the_sizes_it_was_measured_at(self):
+        for budget in (10, 30, 120):
+            sizes = choose_sizes('default', hand_stats(0.15), budget,
+                                 geometry=GEOMETRY, builtin_task=True)
+            numbers = {k: v for k, v in sizes.to_dict().items()
+                       if k not in ('reasons', 'estimated_minutes')}
+            fixed = BUILTIN_TASK_SIZES.to_dict()
+            assert numbers == {k: fixed[k] for k in numbers}
+            assert sizes.estimated_minutes is None
+        assert fixed['num_random'] >= 8  # the searched-vs-random median
+        assert fixed['retrain_pretrain_iters'] > 0
+        # Overrides and the quick preset still apply.
+        sizes = choose_sizes('default', hand_stats(0.15), 30,
+                             overrides={'finetune': {
+                                 'train_cfg.max_iters': 50}},
+                             builtin_task=True)
+        assert sizes.finetune_iters == 50
+        assert choose_sizes('quick', hand_stats(0.15),
+                            builtin_task=True).finetune_iters == 4
 
     def test_bad_arguments(self):
         with pytest.raises(ValueError, match='preset must be one of'):

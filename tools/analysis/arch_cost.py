@@ -18,7 +18,7 @@ import argparse
 import json
 
 from detnas_mm.cost import get_cost_table
-from detnas_mm.models.backbones import format_arch, parse_arch
+from detnas_mm.models.backbones import SEARCH_SPACES, format_arch, parse_arch
 
 
 def parse_args():
@@ -26,7 +26,7 @@ def parse_args():
         description='FLOPs (multiply-accumulates) and params of an '
         'architecture, from the per-block lookup table')
     parser.add_argument('--space', required=True,
-                        help="search space: '300M', '1.3G', '3.8G'")
+                        help='search space: ' + ', '.join(SEARCH_SPACES))
     parser.add_argument('--arch', required=True,
                         help="gene string, e.g. '2120|2112|33130031|3132'")
     parser.add_argument('--input-size', type=int, nargs='+', default=[224],

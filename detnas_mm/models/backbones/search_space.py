@@ -91,6 +91,11 @@ SEARCH_SPACES: Dict[str, SearchSpace] = {
         SearchSpace('1.3G', (8, 8, 16, 8), 48, (96, 240, 480, 960), 1024),
         # The 1.3G depths with wider channels.
         SearchSpace('3.8G', (8, 8, 16, 8), 72, (172, 432, 864, 1728), 1728),
+        # CPU size only: the 300M widths at depths 1/1/2/1 (5 blocks, 1024
+        # paths), which a uniform-path supernet learns in CPU minutes
+        # (docs/pretraining.md, docs/rank_correlation.md).
+        SearchSpace('300M-d1121', (1, 1, 2, 1), 16, (64, 160, 320, 640),
+                    1024),
     ]
 }
 
