@@ -63,6 +63,33 @@ def verdict(results: List[dict], can_rank: bool, warning: str) -> str:
             f'{median:.3f}.')
 
 
+# Mean top-1 over random paths below this many times chance: stage 1 did
+# not learn. The main job's 3 seeds ended at 2.3x, 1.8x and 1.06x chance,
+# and only the last one's search lost to the random median
+# (docs/pipeline.md).
+NEAR_CHANCE = 1.5
+
+
+def pretraining_warning(pretrain: dict) -> str:
+    """A sentence when the supernet's pretraining ended near chance, else
+    an empty string."""
+    top1 = ((pretrain.get('val') or {}).get('random_mean') or {}).get(
+        'accuracy/top1')
+    num_classes = pretrain.get('num_classes')
+    if top1 is None or not num_classes:
+        return ''
+    chance = 100.0 / num_classes
+    if top1 >= NEAR_CHANCE * chance:
+        return ''
+    return (f'the supernet pretraining ended near chance (mean top-1 of '
+            f'random paths {top1:.1f}%, chance {chance:.1f}%): stage 1 did '
+            f'not learn, and a supernet fine-tuned from it may rank '
+            f'architectures unlike training them on their own (one of the '
+            f'main job\'s three seeds did; docs/pipeline.md). Rerun with '
+            f'another --seed or a longer pretraining '
+            f'(--pretrain-cfg-options train_cfg.max_iters=N).')
+
+
 def sizes_section(sizes, outputs: dict) -> str:
     """The sizes of the run, why they were chosen, and the time taken."""
     taken = sum(out.get('seconds') or 0.0 for out in outputs.values())
@@ -83,7 +110,7 @@ def sizes_section(sizes, outputs: dict) -> str:
 
 
 def write_report(stage_dir: str, outputs: dict, sizes, data, cls_root: str,
-                 seed: int, score_key: str) -> dict:
+                 seed: int, score_key: str, recipe=None) -> dict:
     """Write ``summary.json`` and ``summary.md``; return them, with the
     text to print."""
     results = outputs['retrain']['results']
@@ -107,6 +134,15 @@ def write_report(stage_dir: str, outputs: dict, sizes, data, cls_root: str,
         lines.append('Supernet pretraining, mean over random paths: ' +
                      ', '.join(f'{k} {v:.2f}'
                                for k, v in pretrain_val.items()) + '.')
+    pretrain_warning = pretraining_warning(outputs['pretrain'])
+    if pretrain_warning:
+        lines.append('WARNING: ' + pretrain_warning)
+    if recipe is not None:
+        retraining = ('standalone (own classification pretraining, then '
+                      'detection)' if recipe.standalone else
+                      'from the weights inherited from the supernet')
+        lines.append(f'Recipe: {recipe.name} (fine-tuning config '
+                     f'{recipe.finetune}); retraining {retraining}.')
     lines += ['', sizes_section(sizes, outputs)]
     text = '\n'.join(lines)
     summary = dict(
@@ -117,7 +153,9 @@ def write_report(stage_dir: str, outputs: dict, sizes, data, cls_root: str,
         stage_seconds={name: out.get('seconds')
                        for name, out in outputs.items()},
         sizes=sizes.to_dict(), det_data=data.describe(),
-        cls_data_root=cls_root, seed=seed, score_key=score_key)
+        cls_data_root=cls_root, seed=seed, score_key=score_key,
+        recipe=None if recipe is None else recipe.name,
+        pretraining_warning=pretrain_warning)
     atomic_write_json(osp.join(stage_dir, 'summary.json'), summary, indent=1)
     atomic_write_text(osp.join(stage_dir, 'summary.md'), text + '\n')
     summary['text'] = text

@@ -56,7 +56,7 @@ from detnas_mm.pipeline import config_edits as edits
 from detnas_mm.pipeline.console import (Console, distributed_tool_command,
                                         output_to, tool_command)
 from detnas_mm.pipeline.data import DetectionData
-from detnas_mm.pipeline.report import write_report
+from detnas_mm.pipeline.report import pretraining_warning, write_report
 from detnas_mm.pipeline.sizes import Sizes
 from detnas_mm.published_archs import PUBLISHED_ARCHS
 from detnas_mm.utils import atomic_write_json
@@ -225,8 +225,13 @@ class Pipeline:
         config = self._write_config(self.recipe.pretrain, 'pretrain',
                                     'pretrain_config.py', update)
         checkpoint = self._train(config, stage_dir, 'pretrain')
-        return dict(config=config, checkpoint=checkpoint,
-                    val=_supernet_val(stage_dir))
+        outputs = dict(config=config, checkpoint=checkpoint,
+                       val=_supernet_val(stage_dir),
+                       num_classes=len(self.cls_classes))
+        warning = pretraining_warning(outputs)
+        if warning:
+            self.console.say('    WARNING: ' + warning)
+        return outputs
 
     # Stage 2 ---------------------------------------------------------------
     def split(self, stage_dir: str) -> dict:
@@ -523,7 +528,7 @@ class Pipeline:
                 shutil.copy(path, stage_dir)
         summary = write_report(
             stage_dir, self.outputs, self.sizes, self.data, self.cls_root,
-            self.seed, self.data.score_key)
+            self.seed, self.data.score_key, self.recipe)
         self.console.say('\n' + summary['text'])
         self.console.say(f'\nreport folder: {stage_dir}')
         return dict(summary=osp.join(stage_dir, 'summary.json'))

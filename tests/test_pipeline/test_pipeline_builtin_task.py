@@ -1,6 +1,7 @@
 """The main job's recipe on the built-in task: the configs it chains and
 the standalone retraining, on a small copy of the task's data."""
 import json
+import os
 import re
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from mmengine.config import Config
 
 from detnas_mm.datasets.halo import (make_halo_classification_dataset,
                                      make_halo_detection_dataset)
-from tests.utils import REPO_ROOT
+from tests.utils import REPO_ROOT, tool_env
 
 pytestmark = pytest.mark.e2e
 
@@ -28,7 +29,8 @@ def finished_run(tmp_path_factory):
     out = subprocess.run(
         [sys.executable, str(TOOL), '--preset', 'quick', '--work-dir',
          str(work_dir), '--det-data-root', str(det), '--cls-data-root',
-         str(cls)], capture_output=True, text=True, timeout=900)
+         str(cls)], capture_output=True, text=True, timeout=900,
+        env=tool_env())
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return work_dir, out.stdout
 
@@ -45,6 +47,14 @@ def test_the_built_in_task_gets_its_recipe(finished_run):
     assert search.train_cfg.flops_limit == 123e6
     pretrain = Config.fromfile(work_dir / '1_pretrain' / 'pretrain_config.py')
     assert pretrain.model.head.num_classes == 4
+    # The candidates were dealt over one process per core (the quick
+    # preset's population is 4).
+    processes = min(os.cpu_count() or 1, 4)
+    launched = f'torch.distributed.run --nproc_per_node={processes}'
+    assert (launched in stdout) == (processes > 1)
+    summary = (work_dir / '7_report' / 'summary.md').read_text()
+    assert 'Recipe: built-in task' in summary
+    assert 'retraining standalone' in summary
 
 
 def test_retraining_is_standalone(finished_run):
