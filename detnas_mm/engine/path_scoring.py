@@ -92,9 +92,9 @@ class CalibrationSet:
     ``num_images`` images are drawn (seeded) from the dataset of a
     dataloader config and loaded with that config's pipeline (the training
     pipeline, as the official recalibration), in batches of
-    ``batch_size``. Batch ``b`` holds the same images with the same
-    augmentation whatever the number of ranks; rank ``r`` runs batches
-    ``r, r + world_size, ...``.
+    ``batch_size`` in the random order of the draw. Batch ``b`` holds the
+    same images with the same augmentation whatever the number of ranks;
+    rank ``r`` runs batches ``r, r + world_size, ...``.
 
     Args:
         loader_cfg: A dataloader config (the config's ``train_dataloader``).
@@ -123,10 +123,16 @@ class CalibrationSet:
         self.batch_size = batch_size or cfg.get('batch_size', 1)
         rng = np.random.default_rng(seed)
         count = min(num_images, len(self.dataset))
-        self.indices = sorted(
-            int(i) for i in rng.permutation(len(self.dataset))[:count])
-        batches = [self.indices[i:i + self.batch_size]
-                   for i in range(0, len(self.indices), self.batch_size)]
+        drawn = [int(i) for i in rng.permutation(len(self.dataset))[:count]]
+        self.indices = sorted(drawn)
+        # Batches in the drawn (random) order, as the official shuffled
+        # training loader gives them. Batches of consecutive indices would
+        # be one class each in a folder-per-class dataset: BN's batch
+        # statistics in the training-mode forward then normalise the class
+        # away before the next layer is measured, and a well-trained path
+        # scores near chance.
+        batches = [drawn[i:i + self.batch_size]
+                   for i in range(0, count, self.batch_size)]
         rank, world_size = dist.get_rank(), dist.get_world_size()
         self.num_batches = len(batches)
         self.batch_ids = list(range(rank, len(batches), world_size))

@@ -155,3 +155,16 @@ def test_scores_are_deterministic_and_use_the_recalibration(trained):
     recalibrate(fresh, trained['calibration'])
     assert evaluate(fresh, trained['loader'], trained['evaluator']) == \
         pytest.approx(first)
+
+
+def test_calibration_batches_mix_the_classes(trained):
+    # The classification folders list the images class by class; batches
+    # of consecutive indices would hold one or two classes each, and the
+    # training-mode forward of the recalibration would normalise the class
+    # signal away (a trained path then scores near chance).
+    calibration = trained['calibration']
+    for _, batch in calibration:
+        labels = {int(sample.gt_label) for sample in batch['data_samples']}
+        assert len(labels) == trained['num_classes']
+    # The same images whatever their order: the recorded set is sorted.
+    assert calibration.indices == sorted(calibration.indices)
