@@ -13,9 +13,10 @@ model = dict(backbone=dict(type='detnas_mm.DetNASNet', arch='0|0|00|0'))
 
 max_iters = 600
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+# 50 warm-up iterations: a single path has no plateau to leave.
 param_scheduler = [
-    dict(_base_.param_scheduler[0]),
-    dict(_base_.param_scheduler[1], end=max_iters)
+    dict(_base_.param_scheduler[0], end=50),
+    dict(_base_.param_scheduler[1], begin=50, end=max_iters)
 ]
 default_hooks = dict(checkpoint=dict(interval=max_iters))
 custom_hooks = []
