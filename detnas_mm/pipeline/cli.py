@@ -91,7 +91,7 @@ def main(argv=None):
     det_root, cls_root = args.det_data_root, args.cls_data_root
     if det_root is None or cls_root is None:
         print('Built-in data: the "halo" task (generated once, then cached; '
-              'a few minutes the first time) ...', flush=True)
+              'about 15 s the first time) ...', flush=True)
         data = ensure_halo_data()
         det_root = det_root or str(data['detection'])
         cls_root = cls_root or str(data['classification'])
@@ -120,9 +120,11 @@ def main(argv=None):
     # The built-in task's data get the recipe measured on it.
     recipe = BUILTIN_TASK_RECIPE if is_halo_data(det_data.root) else \
         FPN_RECIPE
+    retraining = ('each architecture trained on its own: classification, '
+                  'then detection' if recipe.standalone else
+                  'from the weights inherited from the supernet')
     print(f'recipe: {recipe.name} ({recipe.finetune}; retraining '
-          f'{"standalone" if recipe.standalone else "from inherited"} '
-          f'weights)', flush=True)
+          f'{retraining})', flush=True)
     stage_options = {stage: getattr(args, f'{stage}_cfg_options')
                      for stage in STAGE_OPTIONS
                      if getattr(args, f'{stage}_cfg_options')}

@@ -44,10 +44,13 @@ class Console:
         self.num_stages = num_stages
         self.start = time.time()
         self.times: Dict[str, float] = {}
+        # The console of the pipeline's start: a thread that reports while
+        # another sends in-process work to a log (output_to) still prints
+        # here.
+        self.stream = sys.stdout
 
-    @staticmethod
-    def say(text: str = ''):
-        print(text, flush=True)
+    def say(self, text: str = ''):
+        print(text, file=self.stream, flush=True)
 
     def header(self, index: int, name: str, what: str, out_dir: str):
         elapsed = time.time() - self.start

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional
 
 import numpy as np
+import torch
 from mmengine.config import Config
 
 from detnas_mm.analysis.standalone import (StandaloneRecipe,
@@ -400,21 +401,29 @@ class Pipeline:
     def retrain(self, stage_dir: str) -> dict:
         search = self.outputs['search']
         archs = self.reference_archs()
-        self.console.say(f'    supernet scores of {len(archs)} '
-                         f'architectures (as the search scores)')
-        with output_to(osp.join(stage_dir, 'supernet_scores.log')):
-            # In this process: the search tool, when launched as several
-            # processes, dumped its config with their launcher.
-            scores = score_archs(search['config'], search['checkpoint'],
-                                 [a['arch'] for a in archs],
-                                 osp.join(stage_dir, 'supernet_scores'),
-                                 cfg_options=dict(launcher='none'))
-        results, pending = {}, []
-        for index, (entry, scored) in enumerate(zip(archs, scores)):
-            entry['search_score'] = scored['score']
+
+        def supernet_scores():
+            self.console.say(f'    supernet scores of {len(archs)} '
+                             f'architectures (as the search scores)')
+            with output_to(osp.join(stage_dir, 'supernet_scores.log')):
+                # In this process: the search tool, when launched as
+                # several processes, dumped its config with their launcher.
+                return score_archs(search['config'], search['checkpoint'],
+                                   [a['arch'] for a in archs],
+                                   osp.join(stage_dir, 'supernet_scores'),
+                                   cfg_options=dict(launcher='none'))
+
+        # Standalone retrainings run in subprocesses: the supernet scoring
+        # runs in this process beside them (it needs none of their
+        # results, and the last round of retrainings leaves a core idle).
+        # Weight inheritance of the other recipe runs in this process:
+        # scored first.
+        scores = None if self.recipe.standalone else supernet_scores()
+        results, pending, arch_dirs = {}, [], {}
+        for index, entry in enumerate(archs):
             tag = re.sub(r'[^a-z0-9]+', '_', entry['name'].lower()).strip(
                 '_')
-            arch_dir = osp.join(stage_dir, tag)
+            arch_dir = arch_dirs[index] = osp.join(stage_dir, tag)
             os.makedirs(arch_dir, exist_ok=True)
             result_file = osp.join(arch_dir, 'result.json')
             if osp.isfile(result_file):  # finished before an interruption
@@ -462,8 +471,21 @@ class Pipeline:
             self.console.say(f'    retraining {len(pending)} '
                              f'architecture(s), {jobs} at a time')
         with ThreadPoolExecutor(jobs) as pool:
-            for index, entry in pool.map(retrain_one, pending):
+            retrained = pool.map(retrain_one, pending)
+            if scores is None:
+                # One thread beside the retrainings' one each.
+                threads = torch.get_num_threads()
+                torch.set_num_threads(1 if jobs > 1 else threads)
+                try:
+                    scores = supernet_scores()
+                finally:
+                    torch.set_num_threads(threads)
+            for index, entry in retrained:
                 results[index] = entry
+        for index, scored in enumerate(scores):
+            results[index]['search_score'] = scored['score']
+            atomic_write_json(osp.join(arch_dirs[index], 'result.json'),
+                              results[index], indent=1)
         return dict(results=[results[i] for i in sorted(results)])
 
     def _prepare_standalone(self, arch: str, out_dir: str):

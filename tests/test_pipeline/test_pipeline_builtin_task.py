@@ -60,11 +60,18 @@ def test_the_built_in_task_gets_its_recipe(finished_run):
 def test_retraining_is_standalone(finished_run):
     """Every retrained architecture is pretrained on classification by
     itself, and its detector starts from that, never from the supernet."""
-    work_dir, _ = finished_run
+    work_dir, stdout = finished_run
     summary = json.loads(
         (work_dir / '7_report' / 'summary.json').read_text())
     results = summary['results']
     assert [r['role'] for r in results] == ['searched', 'random']
+    # The supernet scores ran beside the retrainings; what the retraining
+    # threads reported meanwhile reached the console, not the scores' log.
+    scores_log = (work_dir / '6_retrain' / 'supernet_scores.log').read_text()
+    assert 'test coco/bbox_mAP' not in scores_log
+    assert stdout.count(': test coco/bbox_mAP') == len(results)
+    best = json.loads((work_dir / '4_search' / 'best_arch.json').read_text())
+    assert results[0]['search_score'] == best['score']
     for result in results:
         tag = re.sub(r'[^a-z0-9]+', '_', result['name'].lower()).strip('_')
         run_dir = work_dir / '6_retrain' / tag / 'standalone'
@@ -82,3 +89,6 @@ def test_retraining_is_standalone(finished_run):
         assert cls.model.backbone.arch == result['arch']
         metrics = json.loads((run_dir / 'metrics.json').read_text())
         assert result['test_mAP'] == metrics.get('coco/bbox_mAP', 0.0)
+        saved = json.loads(
+            (work_dir / '6_retrain' / tag / 'result.json').read_text())
+        assert saved['search_score'] == result['search_score']
