@@ -64,8 +64,11 @@ def default_data_root():
     return Path(cache_home).expanduser() / 'detnas_mm' / 'data'
 
 
-def ensure_builtin_data(root=None):
-    """Generate the default built-in datasets unless already there.
+def ensure_shapes_data(root=None):
+    """Generate the shapes datasets unless already there.
+
+    The tests' stand-in for ``../shared/data`` (the main job's built-in
+    task is :func:`~detnas_mm.datasets.halo.ensure_halo_data`).
 
     Args:
         root (str | Path, optional): Folder holding both datasets. Defaults

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 from detnas_mm.datasets import (CLASSIFICATION_CLASSES, DETECTION_CLASSES,
-                                default_data_root, ensure_builtin_data,
+                                default_data_root, ensure_shapes_data,
                                 make_classification_dataset,
                                 make_detection_dataset, synthetic)
 
@@ -284,11 +284,11 @@ class TestGeneration:
         monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'xdg'))
         assert default_data_root() == tmp_path / 'xdg' / 'detnas_mm' / 'data'
 
-    def test_ensure_builtin_data(self, tmp_path, monkeypatch):
+    def test_ensure_shapes_data(self, tmp_path, monkeypatch):
         monkeypatch.setenv('DETNAS_DATA_CACHE', str(tmp_path))
-        paths = ensure_builtin_data()
+        paths = ensure_shapes_data()
         assert set(paths) == {'detection', 'classification'}
         for split in SPLITS:
             assert load_coco(paths['detection'], split)['images']
         assert (paths['classification'] / 'val' / 'ring').is_dir()
-        assert ensure_builtin_data(tmp_path) == paths
+        assert ensure_shapes_data(tmp_path) == paths
