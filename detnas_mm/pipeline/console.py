@@ -50,7 +50,9 @@ class Console:
         self.stream = sys.stdout
 
     def say(self, text: str = ''):
-        print(text, file=self.stream, flush=True)
+        # One write per line: retraining threads report side by side.
+        self.stream.write(text + '\n')
+        self.stream.flush()
 
     def header(self, index: int, name: str, what: str, out_dir: str):
         elapsed = time.time() - self.start
