@@ -1,5 +1,5 @@
 """What a search reports: its ranking check and its top-k table."""
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 
 def ranking_check(scores, score, rescore, score_key: str) -> dict:
@@ -41,6 +41,42 @@ def ranking_check(scores, score, rescore, score_key: str) -> dict:
     return dict(can_rank=bool(can_rank), spread=spread, noise=noise,
                 min=low, max=high, num_scores=len(scores),
                 message=None if can_rank else message)
+
+
+def near_best(scores: Dict[str, float], best: str, noise: float,
+              score_key: str) -> dict:
+    """The architectures the search cannot tell apart from its best.
+
+    A score within the noise of one score (the ranking check's re-score
+    with another calibration seed) of the best is not known to be lower:
+    the supernet does not decide between such architectures, and
+    retraining several of them is how to choose.
+
+    Args:
+        scores: Every evaluated architecture's score.
+        best: The search's pick.
+        noise: ``|score - rescore|`` of the ranking check.
+        score_key: The metric's name, for the message.
+
+    Returns:
+        dict: ``archs`` (the best first, then by score), ``noise`` and a
+        plain-words ``message`` (None when the best stands alone).
+    """
+    top = scores[best]
+    archs = [best] + sorted(
+        (a for a in scores if a != best and scores[a] >= top - noise),
+        key=lambda a: -scores[a])
+    message = None
+    if len(archs) > 1:
+        shown = ', '.join(archs[:6]) + (', ...' if len(archs) > 6 else '')
+        message = (
+            f'{len(archs)} of the {len(scores)} evaluated architectures '
+            f'score within the noise of one score ({noise:.4f} '
+            f'{score_key}: the best re-scored with another calibration '
+            f'seed) of the best ({top:.4f}): {shown}. The supernet does '
+            f'not decide between them; retrain several to choose '
+            f'(best_arch.json lists them under near_best).')
+    return dict(archs=archs, noise=float(noise), message=message)
 
 
 def top_k_markdown(rows: List[dict], score_key: str,

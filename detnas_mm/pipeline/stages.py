@@ -326,8 +326,15 @@ class Pipeline:
         self.console.run(cmd, osp.join(stage_dir, 'search.log'), 'search',
                          env)
         result = read_search_result(stage_dir)['result']
+        near = result.get('near_best') or []
         if result.get('can_rank') is False:
             self.console.say('    WARNING: ' + result['ranking_warning'])
+        elif len(near) > 1:
+            self.console.say(
+                f'    note: {len(near)} architectures score within the '
+                f'noise of one score of the best; the supernet does not '
+                f'decide between them ({osp.basename(stage_dir)}/'
+                f'best_arch.json: near_best)')
         return dict(config=config, best=result,
                     checkpoint=finetune['checkpoint'])
 
@@ -414,8 +421,9 @@ class Pipeline:
                                    cfg_options=dict(launcher='none'))
 
         # Standalone retrainings run in subprocesses: the supernet scoring
-        # runs in this process beside them (it needs none of their
-        # results, and the last round of retrainings leaves a core idle).
+        # runs in this process beside them, on one thread (it needs none
+        # of their results; it shares the cores with them for about a
+        # minute and a half instead of adding that time after them).
         # Weight inheritance of the other recipe runs in this process:
         # scored first.
         scores = None if self.recipe.standalone else supernet_scores()

@@ -8,7 +8,8 @@ from mmengine.runner import Runner
 from detnas_mm.cost import ArchConstraint
 from detnas_mm.engine.evolution import crossover, draw_new, mutate, random_arch
 from detnas_mm.engine.loops import EvolutionSearchLoop
-from detnas_mm.engine.loops.evolution_search_loop import ranking_check
+from detnas_mm.engine.loops.evolution_search_loop import (near_best,
+                                                          ranking_check)
 from detnas_mm.engine.search_plots import op_frequency, pareto_front
 from detnas_mm.engine.search_state import load_state, new_state
 from detnas_mm.models.backbones import get_search_space
@@ -74,6 +75,21 @@ def test_ranking_check_says_when_scores_cannot_rank():
     assert 'detects nothing' in zeros['message']
     noisy = ranking_check([0.10, 0.11, 0.12], 0.12, 0.09, 'coco/bbox_mAP')
     assert not noisy['can_rank'] and 'within the noise' in noisy['message']
+
+
+def test_near_best_lists_the_scores_within_the_noise_of_the_best():
+    scores = {'a': 0.663, 'b': 0.662, 'c': 0.6625, 'd': 0.660, 'e': 0.58}
+    near = near_best(scores, 'a', 0.001, 'coco/bbox_mAP')
+    # The pick first, then by score; 0.660 is 0.003 below: resolved.
+    assert near['archs'] == ['a', 'c', 'b']
+    assert '3 of the 5 evaluated architectures' in near['message']
+    assert 'a, c, b' in near['message']
+    alone = near_best(scores, 'a', 0.0005, 'coco/bbox_mAP')
+    assert alone['archs'] == ['a'] and alone['message'] is None
+    # Exact ties count even when the re-score did not move.
+    tied = near_best({'x': 100.0, 'y': 100.0, 'z': 99.75}, 'x', 0.0,
+                     'accuracy/top1')
+    assert tied['archs'] == ['x', 'y'] and tied['message']
 
 
 @pytest.mark.parametrize('kwargs, match', [
@@ -191,6 +207,12 @@ def test_every_generation_evaluates_new_archs_only(det_setup, tmp_path,
     assert best['arch'] == result['top_k'][0]['arch']
     assert best['flops_count'] == 'official'
     assert 'can_rank' in best
+    noise = state['ranking']['noise']
+    scores = {row[0]: row[1] for row in result['log']}
+    assert best['near_best'][0] == best['arch']
+    assert set(best['near_best']) == {
+        a for a, score in scores.items()
+        if score >= scores[best['arch']] - noise}
     exported = list(work_dir.glob('faster-rcnn_detnasnet-custom-*.py'))
     assert len(exported) == 1
     assert f"arch='{best['arch']}'" in exported[0].read_text()

@@ -52,6 +52,13 @@ def test_the_built_in_task_gets_its_recipe(finished_run):
     processes = min(os.cpu_count() or 1, 4)
     launched = f'torch.distributed.run --nproc_per_node={processes}'
     assert (launched in stdout) == (processes > 1)
+    # The architectures the supernet does not tell from the pick are
+    # listed, and named on the console when there are others.
+    best = json.loads((work_dir / '4_search' / 'best_arch.json').read_text())
+    near = best['near_best']
+    assert near[0] == best['arch']
+    note = f'note: {len(near)} architectures score within the noise'
+    assert (note in stdout) == (len(near) > 1 and best['can_rank'])
     summary = (work_dir / '7_report' / 'summary.md').read_text()
     assert 'Recipe: built-in task' in summary
     assert 'retraining standalone' in summary

@@ -29,7 +29,7 @@ from detnas_mm.engine.search_data import refuse_bad_search_split
 from detnas_mm.engine.search_plots import (plot_op_frequency, plot_pareto,
                                            plot_search)
 from detnas_mm.engine.search_report import (  # noqa: F401 (re-exported)
-    format_seconds, ranking_check, top_k_markdown)
+    format_seconds, near_best, ranking_check, top_k_markdown)
 from detnas_mm.engine.search_state import STATE_FILE, load_state, new_state
 from detnas_mm.export import (export_search_result, get_retrain_base,
                               write_search_result)
@@ -689,10 +689,15 @@ class EvolutionSearchLoop(BaseLoop):
         best = self._row(self._best(), rank=1)
         ranking = state.get('ranking') or {}
         extra = {}
+        near = None
         if ranking:
+            near = near_best(
+                {a: r['score'] for a, r in state['cache'].items()},
+                best['arch'], ranking['noise'], self.score_key)
             extra = dict(can_rank=ranking['can_rank'],
                          ranking_warning=None if ranking['can_rank'] else
-                         ranking['message'])
+                         ranking['message'],
+                         near_best=near['archs'])
         if self.latency_table is not None:
             front = self._front()
             extra.update(
@@ -731,6 +736,8 @@ class EvolutionSearchLoop(BaseLoop):
             f'{table}\nOutputs in {self.work_dir}')
         if ranking and not ranking['can_rank']:
             self.runner.logger.warning(ranking['message'])
+        elif near is not None and near['message']:
+            self.runner.logger.warning(near['message'])
 
 
 def _table_identity(table: Optional[LatencyTable]) -> Optional[dict]:
