@@ -19,7 +19,12 @@ def tool_command(name: str, *args) -> List[str]:
 
 def distributed_tool_command(processes: int, name: str, *args) -> List[str]:
     """A tool launched as ``processes`` processes by torch's launcher
-    (gloo on CPU), on a free local port."""
+    (gloo on CPU), on a free local port.
+
+    The launch of ``tools/dist_*.sh``, but with this interpreter: the
+    scripts run whichever ``python`` is first on PATH, which need not be
+    the one running the pipeline (a virtual environment not activated).
+    """
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
         port = sock.getsockname()[1]
