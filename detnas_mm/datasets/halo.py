@@ -28,7 +28,7 @@ from .synthetic import (_check_count, _check_seed, _check_size,
                         _generate_atomically, _read_marker, default_data_root)
 
 # Bump whenever the rendered output changes (cached data is then remade).
-HALO_GENERATOR_VERSION = 1
+HALO_GENERATOR_VERSION = 2
 
 HALO_CLASSES = ('red', 'green', 'blue', 'yellow')
 # Base colour of each ring; every ring jitters it a little.
@@ -64,14 +64,19 @@ _PLACEMENT_TRIES = 30
 _MAX_OBJECTS = 4
 _DETECTION_SIDE = (0.11, 0.17)
 # Ring radius over half the square's side: the ring stays clear of the
-# square, at a distance the receptive field has to reach.
-_RING_RATIO = (2.0, 2.8)
-_MEAN_RING_RATIO = 2.4
+# square, at a distance the receptive field has to reach. Version 1 drew
+# (2.0, 2.8): there only the 3x3 first block fell short, and the other
+# architectures of equal FLOPs differed less than their retraining noise
+# (docs/pipeline.md); this farther ring grades all four first blocks.
+_DETECTION_RING_RATIO = (2.8, 3.6)
+_MEAN_DETECTION_RING_RATIO = 3.2
 _DISTRACTOR_RINGS = (0, 4)
 _DISTRACTOR_LINES = (0, 4)
 
 # Classification image: one larger object near the centre.
 _CLASSIFICATION_SIDE = (0.22, 0.32)
+# The twin keeps version 1's nearer ring: it only has to teach colour.
+_CLASSIFICATION_RING_RATIO = (2.0, 2.8)
 _CENTRE_JITTER = 0.06
 
 
@@ -284,7 +289,7 @@ def _render_detection_image(rng, size):
     for _ in range(rng.integers(1, _MAX_OBJECTS + 1)):
         name = HALO_CLASSES[rng.integers(len(HALO_CLASSES))]
         side = rng.uniform(*_DETECTION_SIDE) * size
-        radius = side / 2 * rng.uniform(*_RING_RATIO)
+        radius = side / 2 * rng.uniform(*_DETECTION_RING_RATIO)
         for _ in range(_PLACEMENT_TRIES):
             centre = random_centre(radius)
             if is_free(centre, radius):
@@ -305,7 +310,7 @@ def _render_detection_image(rng, size):
         name = HALO_CLASSES[rng.integers(len(HALO_CLASSES))]
         radius = (
             rng.uniform(*_DETECTION_SIDE) * size / 2 *
-            rng.uniform(*_RING_RATIO))
+            rng.uniform(*_DETECTION_RING_RATIO))
         centre = random_centre(radius)
         if is_free(centre, radius):
             rings.append((centre, radius))
@@ -314,8 +319,8 @@ def _render_detection_image(rng, size):
             width = max(
                 2,
                 int(
-                    round(_RING_WIDTH * 2 * radius / _MEAN_RING_RATIO *
-                          _SUPERSAMPLE)))
+                    round(_RING_WIDTH * 2 * radius /
+                          _MEAN_DETECTION_RING_RATIO * _SUPERSAMPLE)))
             _draw_ring(draw, _ring_colour(rng, name), centre, radius, width)
     for _ in range(rng.integers(*_DISTRACTOR_LINES)):
         ends = rng.uniform(0, size * _SUPERSAMPLE, 4)
@@ -328,7 +333,8 @@ def _render_classification_image(rng, name, size):
     draw = ImageDraw.Draw(canvas)
     side = rng.uniform(*_CLASSIFICATION_SIDE) * size
     # Clipped so that the ring stays inside the image.
-    radius = min(side / 2 * rng.uniform(*_RING_RATIO), size / 2 - 2)
+    radius = min(side / 2 * rng.uniform(*_CLASSIFICATION_RING_RATIO),
+                 size / 2 - 2)
     jitter = rng.uniform(-_CENTRE_JITTER, _CENTRE_JITTER, 2)
     centre = size / 2 + jitter * size
     width = _halo_width(side)

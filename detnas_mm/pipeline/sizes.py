@@ -149,8 +149,8 @@ PRESETS = {
 # iterations: its loss reaches its floor (label smoothing) by iteration
 # 100 on every architecture, and the 10 retrainings take 2.5 min less
 # (600 would put the main job at 30.3 min). The price: the standalone
-# test mAP's run-to-run noise is SD 0.018 instead of 0.0057
-# (docs/pipeline.md).
+# test mAP's run-to-run noise was SD 0.018 instead of 0.0057 on halo
+# version 1 (docs/pipeline.md).
 BUILTIN_TASK_SIZES = Sizes(det_scale=96, pretrain_iters=1000,
                            finetune_iters=600, num_search=200, population=8,
                            generations=3, top_k=3, calib_images=64,

@@ -96,18 +96,17 @@ class TestHaloDetection:
         root = make_halo_detection_dataset(
             tmp_path / 'd', num_train=1, num_test=1)
         assert pixel_digest(root / 'train2017' / '000001000001.png') == (
-            '05ce015fe944f91c6a1f7abd0bdd02870fb17c620e8261b58450388a4009bb5c')
+            '6729bf9c27f07c89e80e2bac235b040058b20106c0c1c908ca6f12ed4bbd9736')
         assert pixel_digest(root / 'val2017' / '000002000001.png') == (
-            '42f6eedfb8daa2aeaff3f4bc6a7d1605ed20af15d09529199928865116645054')
+            '81e01c157790b7372273d994145a492f6db8606e26ccab5b5d065e98568bd545')
         anns = load_coco(root, 'train2017')['annotations']
         ids_and_classes = [(a['id'], a['category_id']) for a in anns]
-        assert ids_and_classes == [(100000100, 4), (100000101, 2),
-                                   (100000102, 3)]
+        assert ids_and_classes == [(100000100, 4), (100000101, 3)]
         assert anns[1]['bbox'] == [
-            17.75223902133251, 20.839246431630425, 14.563287876346426,
-            14.563287876346426
+            19.69151397401775, 48.06812753229913, 12.698660210997406,
+            12.698660210997403
         ]
-        assert anns[1]['area'] == 212.08935376933877
+        assert anns[1]['area'] == 161.25597115436864
 
     def test_layout_and_coco_fields(self, halo_data):
         root = halo_data['detection']
@@ -164,9 +163,9 @@ class TestHaloDetection:
             with Image.open(root / 'train2017' / files[ann['image_id']]) as im:
                 pixels = np.asarray(im, np.float64)
             x, y, w, h = ann['bbox']
-            # The ring (radius 1 to 1.4 sides) holds the class colour...
-            votes = ring_votes(pixels, (x + w / 2, y + h / 2), 0.85 * w,
-                               1.45 * w)
+            # The ring (radius 1.4 to 1.8 sides) holds the class colour...
+            votes = ring_votes(pixels, (x + w / 2, y + h / 2), 1.25 * w,
+                               1.85 * w)
             assert votes.argmax() + 1 == ann['category_id']
             drawn.add(ann['category_id'])
             # ... the box itself only grey.
